@@ -1,0 +1,3 @@
+from lgan_video.cli import main
+
+main()
