@@ -1,0 +1,85 @@
+"""Still images and frame folders: loading any image as uint8 RGB, natural sort, resizing."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from lgan_video.errors import LganError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(name: str) -> list:
+    """Sort key that orders embedded numbers by value: ``frame2 < frame10``."""
+    return [(0, int(p), "") if p.isdigit() else (1, 0, p.lower()) for p in _DIGITS.split(name)]
+
+
+def list_frames(folder: Path) -> list[Path]:
+    """Image files directly inside ``folder`` in natural order; ``LganError`` when there are none."""
+    files = [p for p in folder.iterdir()
+             if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file() and not p.name.startswith(".")]
+    if not files:
+        raise LganError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in folder: {folder}")
+    return sorted(files, key=lambda p: natural_key(p.name))
+
+
+def to_rgb8(image) -> np.ndarray:
+    """A PIL image of any mode -> uint8 RGB ``(H, W, 3)``.
+
+    Transparency is flattened onto white; grayscale is replicated; 16-bit and 32-bit gray are
+    scaled to 8 bits (``value / 257``); palette, CMYK and YCbCr images are converted.
+    """
+    from PIL import Image
+
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        arr = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if image.mode != "F" else max(float(arr.max()), 1.0)
+        gray = np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return np.repeat(gray[:, :, None], 3, axis=2)
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(white, rgba)
+    return np.asarray(image.convert("RGB"), dtype=np.uint8).copy()
+
+
+def load_image(path: Path) -> np.ndarray:
+    """Read one still image (EXIF orientation applied) as uint8 RGB ``(H, W, 3)``."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            return to_rgb8(ImageOps.exif_transpose(im))
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+        raise LganError(f"not a readable image: {path} ({type(e).__name__})") from None
+
+
+def scaled_size(width: int, height: int, short_side: int | None) -> tuple[int, int]:
+    """``(W, H)`` after resizing so the short side is ``short_side``, keeping the aspect ratio.
+
+    The short side becomes exactly ``short_side``; the long side is scaled by the same factor and
+    rounded to the nearest even number (at least 2), which H.264's 4:2:0 sampling prefers.
+    ``None`` keeps the size.
+    """
+    if short_side is None:
+        return width, height
+    if short_side < 1:
+        raise LganError(f"invalid size {short_side}: must be at least 1 pixel")
+    short, long = min(width, height), max(width, height)
+    new_long = max(2, 2 * round(long * short_side / short / 2))
+    return (new_long, short_side) if width >= height else (short_side, new_long)
+
+
+def resize(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize uint8 ``(H, W, 3)`` to ``size`` (W, H): area averaging down, bicubic up."""
+    import cv2
+
+    h, w = frame.shape[:2]
+    if (w, h) == tuple(size):
+        return frame
+    interp = cv2.INTER_AREA if size[0] * size[1] < w * h else cv2.INTER_CUBIC
+    return cv2.resize(frame, tuple(size), interpolation=interp)
