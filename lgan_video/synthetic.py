@@ -46,7 +46,7 @@ def _random_shape(rng: np.random.Generator, w: int, h: int, i: int) -> dict:
 def _position(s: dict, t: int, w: int, h: int) -> tuple[float, float]:
     # Reflect the straight path off the walls so shapes bounce without state.
     out = []
-    for p, v, span in zip(s["pos"], s["vel"], (w, h)):
+    for p, v, span in zip(s["pos"], s["vel"], (w, h), strict=True):
         lo, hi = s["r"], span - s["r"]
         x = (p - lo + v * t) % (2 * (hi - lo))
         out.append(lo + (x if x < hi - lo else 2 * (hi - lo) - x))

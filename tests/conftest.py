@@ -9,6 +9,15 @@ import numpy as np
 import pytest
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread():
+    """One intra-op thread: tiny models on 2 shared cores run ~10x faster than with contention."""
+    from lgan_video.testing import torch_threads
+
+    with torch_threads(1):
+        yield
+
+
 @pytest.fixture(scope="session")
 def tiny_bundle(tmp_path_factory):
     """A bundle of tiny random networks (edge + seg mapping, x2 SR) built once per session."""

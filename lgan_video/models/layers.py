@@ -1,0 +1,92 @@
+"""Building blocks shared by the three networks: self-attention, style modulation, spectral norm."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
+
+
+class SelfAttention(nn.Module):
+    """SAGAN self-attention: every position attends to every other; starts as the identity.
+
+    Queries and keys are 1x1 convs to ``channels // 8``, values keep ``channels``. The output is
+    ``x + gamma * attention(x)`` with a learned ``gamma`` initialised to 0, so a fresh layer passes
+    its input through and the network learns how much global context to mix in.
+
+    Args:
+        channels: feature channels C (at least 8).
+        spectral: wrap the 1x1 convs in spectral norm (discriminators).
+
+    Shapes: ``(B, C, H, W) -> (B, C, H, W)``.
+    """
+
+    def __init__(self, channels: int, spectral: bool = False) -> None:
+        super().__init__()
+        if channels < 8:
+            raise ValueError(f"SelfAttention needs at least 8 channels, got {channels}")
+        wrap = spectral_norm if spectral else (lambda m: m)
+        inner = channels // 8
+        self.query = wrap(nn.Conv2d(channels, inner, 1))
+        self.key = wrap(nn.Conv2d(channels, inner, 1))
+        self.value = wrap(nn.Conv2d(channels, channels, 1))
+        self.gamma = nn.Parameter(torch.zeros(()))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = x.shape
+        q = self.query(x).flatten(2).transpose(1, 2)  # (B, N, C/8)
+        k = self.key(x).flatten(2).transpose(1, 2)  # (B, N, C/8)
+        v = self.value(x).flatten(2).transpose(1, 2)  # (B, N, C)
+        # SAGAN uses unscaled dot products; SDPA picks a memory-efficient kernel where it can.
+        out = F.scaled_dot_product_attention(q, k, v, scale=1.0)  # (B, N, C)
+        out = out.transpose(1, 2).reshape(b, c, h, w)
+        return x + self.gamma * out
+
+
+class StyleNorm(nn.Module):
+    """Instance norm modulated by a style vector (AdaIN / FiLM): ``(1 + gamma(s)) * IN(x) + beta(s)``.
+
+    Args:
+        channels: feature channels C.
+        style_dim: length S of the style vector.
+
+    Shapes: ``x (B, C, H, W)``, ``style (B, S) -> (B, C, H, W)``.
+    """
+
+    def __init__(self, channels: int, style_dim: int) -> None:
+        super().__init__()
+        self.norm = nn.InstanceNorm2d(channels, affine=False)
+        self.affine = nn.Linear(style_dim, 2 * channels)
+
+    def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        gamma, beta = self.affine(style)[:, :, None, None].chunk(2, dim=1)  # (B, C, 1, 1) each
+        return (1 + gamma) * self.norm(x) + beta
+
+
+def sn_conv(in_ch: int, out_ch: int, kernel: int = 3, stride: int = 1, padding: int | None = None):
+    """A spectral-normalised ``Conv2d`` (``padding`` defaults to ``kernel // 2``)."""
+    pad = kernel // 2 if padding is None else padding
+    return spectral_norm(nn.Conv2d(in_ch, out_ch, kernel, stride, pad))
+
+
+def sn_linear(in_features: int, out_features: int):
+    """A spectral-normalised ``Linear``."""
+    return spectral_norm(nn.Linear(in_features, out_features))
+
+
+def reflect_conv(in_ch: int, out_ch: int, kernel: int, stride: int = 1) -> nn.Sequential:
+    """Reflection padding followed by an unpadded conv: no dark borders in translated images."""
+    return nn.Sequential(nn.ReflectionPad2d(kernel // 2), nn.Conv2d(in_ch, out_ch, kernel, stride))
+
+
+def count_parameters(module: nn.Module) -> int:
+    """Number of parameters (trainable or not) of ``module``."""
+    return sum(p.numel() for p in module.parameters())
+
+
+def check_power_of_two(name: str, value: int, allowed: tuple[int, ...] | None = None) -> None:
+    """Raise ``ValueError`` unless ``value`` is a positive power of two (and in ``allowed``)."""
+    if value < 1 or value & (value - 1) or (allowed is not None and value not in allowed):
+        extra = f" in {allowed}" if allowed else ""
+        raise ValueError(f"{name} must be a power of two{extra}, got {value}")

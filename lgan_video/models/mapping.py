@@ -1,0 +1,227 @@
+"""G2 mapping: a style-modulated ResNet translator from structure maps to images, and its helpers.
+
+``MappingNetwork`` paints a structure map (edges or segments) in the look of an appearance image
+(a G1 sample): a :class:`StyleEncoder` squeezes the appearance into a style vector that modulates
+the instance norms of the translator. ``PatchDiscriminator`` judges (map, image) pairs and
+``RecoveryNetwork`` maps images back to structure-map logits (the paper's image recovery path).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from lgan_video.models.config import JsonConfig
+from lgan_video.models.layers import StyleNorm, reflect_conv, sn_conv
+
+
+@dataclass(frozen=True)
+class MappingConfig(JsonConfig):
+    """Architecture of the mapping network, its patch discriminator and the recovery network.
+
+    Args:
+        map_channels: channels C of the structure-map tensor (1 for edges, ``classes`` for seg).
+        style_dim: length S of the style vector.
+        base_channels: translator channels at full resolution (ngf); doubled per downsampling.
+        n_down: stride-2 downsampling stages (H and W must be multiples of ``2 ** n_down``).
+        n_blocks: style-modulated residual blocks at the bottleneck.
+        appearance_size: side the appearance image is resized to before style encoding.
+        d_channels: patch discriminator channels of the first layer.
+        d_layers: stride-2 layers of the patch discriminator (3 gives 70x70 receptive fields).
+        recovery_channels: width of the recovery network.
+    """
+
+    map_channels: int = 1
+    style_dim: int = 64
+    base_channels: int = 32
+    n_down: int = 3
+    n_blocks: int = 9
+    appearance_size: int = 64
+    d_channels: int = 64
+    d_layers: int = 3
+    recovery_channels: int = 32
+
+    def __post_init__(self) -> None:
+        for name in ("map_channels", "style_dim", "base_channels", "appearance_size",
+                     "d_channels", "d_layers", "recovery_channels"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if not 1 <= self.n_down <= 5:
+            raise ValueError(f"n_down must be in 1..5, got {self.n_down}")
+        if self.n_blocks < 0:
+            raise ValueError(f"n_blocks must be >= 0, got {self.n_blocks}")
+        if self.appearance_size < 8:
+            raise ValueError(f"appearance_size must be >= 8, got {self.appearance_size}")
+
+    @property
+    def multiple(self) -> int:
+        """H and W of translated maps must be multiples of this (``2 ** n_down``)."""
+        return 2**self.n_down
+
+
+class StyleEncoder(nn.Module):
+    """Appearance image -> style vector: strided convs, global average pooling, linear.
+
+    No normalisation layers: they would erase exactly the colour statistics the style carries.
+    Input ``(B, 3, s, s)`` in [-1, 1] with ``s = appearance_size``; output ``(B, style_dim)``.
+    """
+
+    def __init__(self, cfg: MappingConfig) -> None:
+        super().__init__()
+        c = cfg.base_channels
+        layers: list[nn.Module] = [nn.Conv2d(3, c, 3, padding=1), nn.LeakyReLU(0.2, inplace=True)]
+        for _ in range(3):
+            c_out = min(c * 2, cfg.base_channels * 4)
+            layers += [nn.Conv2d(c, c_out, 4, 2, 1), nn.LeakyReLU(0.2, inplace=True)]
+            c = c_out
+        self.features = nn.Sequential(*layers)
+        self.fc = nn.Linear(c, cfg.style_dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.features(x).mean(dim=(2, 3)))
+
+
+class _StyleBlock(nn.Module):
+    """Residual block: two reflect-padded 3x3 convs, each followed by a style-modulated IN."""
+
+    def __init__(self, channels: int, style_dim: int) -> None:
+        super().__init__()
+        self.conv1 = reflect_conv(channels, channels, 3)
+        self.norm1 = StyleNorm(channels, style_dim)
+        self.conv2 = reflect_conv(channels, channels, 3)
+        self.norm2 = StyleNorm(channels, style_dim)
+
+    def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        h = F.relu(self.norm1(self.conv1(x), style))
+        return x + self.norm2(self.conv2(h), style)
+
+
+class _UpStage(nn.Module):
+    """Nearest x2, reflect-padded 3x3 conv, style-modulated IN, ReLU (no checkerboards)."""
+
+    def __init__(self, c_in: int, c_out: int, style_dim: int) -> None:
+        super().__init__()
+        self.conv = reflect_conv(c_in, c_out, 3)
+        self.norm = StyleNorm(c_out, style_dim)
+
+    def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        x = F.interpolate(x, scale_factor=2.0, mode="nearest")
+        return F.relu(self.norm(self.conv(x), style))
+
+
+def _down_stage(c_in: int, c_out: int) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, 2, 1), nn.InstanceNorm2d(c_out), nn.ReLU(True))
+
+
+class MappingNetwork(nn.Module):
+    """Structure maps + appearance -> image: the paper's G2 ResNet translation generator.
+
+    7x7 stem, ``n_down`` stride-2 stages, ``n_blocks`` style-modulated residual blocks, ``n_down``
+    upsampling stages (their norms are style-modulated too, so the style survives to the output),
+    7x7 conv, tanh.
+    """
+
+    def __init__(self, cfg: MappingConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        c, s = cfg.base_channels, cfg.style_dim
+        self.style_encoder = StyleEncoder(cfg)
+        self.stem = nn.Sequential(
+            reflect_conv(cfg.map_channels, c, 7), nn.InstanceNorm2d(c), nn.ReLU(True)
+        )
+        self.down = nn.Sequential(*[_down_stage(c * 2**i, c * 2 ** (i + 1)) for i in range(cfg.n_down)])
+        bottleneck = c * 2**cfg.n_down
+        self.blocks = nn.ModuleList([_StyleBlock(bottleneck, s) for _ in range(cfg.n_blocks)])
+        self.up = nn.ModuleList(
+            [_UpStage(c * 2 ** (i + 1), c * 2**i, s) for i in reversed(range(cfg.n_down))]
+        )
+        self.to_rgb = reflect_conv(c, 3, 7)
+
+    def encode_style(self, appearance: torch.Tensor) -> torch.Tensor:
+        """``(B, 3, h, w)`` in [-1, 1] -> style ``(B, style_dim)``; resized to ``appearance_size``."""
+        size = self.cfg.appearance_size
+        if appearance.shape[-2:] != (size, size):
+            appearance = F.interpolate(
+                appearance, size=(size, size), mode="bilinear", align_corners=False, antialias=True
+            )
+        return self.style_encoder(appearance)
+
+    def translate(self, maps: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        """Maps ``(B, C, H, W)`` in [-1, 1] + style ``(B, S)`` -> image ``(B, 3, H, W)`` in [-1, 1].
+
+        Raises ``ValueError`` unless H and W are multiples of ``2 ** n_down`` (callers pad).
+        """
+        h, w = maps.shape[-2:]
+        m = self.cfg.multiple
+        if h % m or w % m:
+            raise ValueError(f"map size {h}x{w} is not a multiple of {m} (pad it first)")
+        x = self.down(self.stem(maps))  # (B, C * 2**n_down, H / m, W / m)
+        for block in self.blocks:
+            x = block(x, style)
+        for stage in self.up:
+            x = stage(x, style)
+        return torch.tanh(self.to_rgb(x))
+
+    def forward(self, maps: torch.Tensor, appearance: torch.Tensor) -> torch.Tensor:
+        """``translate(maps, encode_style(appearance))``."""
+        return self.translate(maps, self.encode_style(appearance))
+
+
+class PatchDiscriminator(nn.Module):
+    """PatchGAN on ``concat(maps, image)``: one real/fake logit per overlapping patch.
+
+    Spectral-norm 4x4 convs: ``d_layers`` stride-2 layers, one stride-1 layer, a 1-channel head
+    (``d_layers=3`` is pix2pix's 70x70 receptive field).
+    Input ``maps (B, C, H, W)``, ``image (B, 3, H, W)``; output ``(B, 1, h, w)`` logits.
+    """
+
+    def __init__(self, cfg: MappingConfig) -> None:
+        super().__init__()
+        c = cfg.d_channels
+        layers: list[nn.Module] = [sn_conv(cfg.map_channels + 3, c, 4, 2, 1), nn.LeakyReLU(0.2, True)]
+        for i in range(1, cfg.d_layers + 1):
+            stride = 2 if i < cfg.d_layers else 1
+            c_out = cfg.d_channels * min(2**i, 8)
+            layers += [sn_conv(c, c_out, 4, stride, 1), nn.LeakyReLU(0.2, True)]
+            c = c_out
+        layers.append(sn_conv(c, 1, 4, 1, 1))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, maps: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
+        return self.net(torch.cat([maps, image], dim=1))
+
+
+class RecoveryNetwork(nn.Module):
+    """Image -> structure-map logits (the paper's image recovery path; a cycle constraint).
+
+    A small encoder-decoder: two stride-2 stages, two residual blocks, two nearest-upsampling
+    stages. Input ``(B, 3, H, W)`` in [-1, 1] (any H, W: padded internally to multiples of 4);
+    output ``(B, map_channels, H, W)`` logits.
+    """
+
+    def __init__(self, cfg: MappingConfig) -> None:
+        super().__init__()
+        c = cfg.recovery_channels
+
+        def conv(c_in: int, c_out: int, stride: int = 1) -> list[nn.Module]:
+            return [nn.Conv2d(c_in, c_out, 3, stride, 1), nn.InstanceNorm2d(c_out), nn.ReLU(True)]
+
+        self.encoder = nn.Sequential(*conv(3, c), *conv(c, 2 * c, 2), *conv(2 * c, 4 * c, 2))
+        self.blocks = nn.ModuleList([nn.Sequential(*conv(4 * c, 4 * c), nn.Conv2d(4 * c, 4 * c, 3, 1, 1))
+                                     for _ in range(2)])
+        self.decoder = nn.Sequential(
+            nn.Upsample(scale_factor=2.0), *conv(4 * c, 2 * c),
+            nn.Upsample(scale_factor=2.0), *conv(2 * c, c),
+            nn.Conv2d(c, cfg.map_channels, 3, 1, 1),
+        )
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        h, w = image.shape[-2:]
+        x = F.pad(image, (0, -w % 4, 0, -h % 4), mode="replicate")
+        x = self.encoder(x)  # (B, 4c, H/4, W/4)
+        for block in self.blocks:
+            x = x + block(x)
+        return self.decoder(x)[..., :h, :w]

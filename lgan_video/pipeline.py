@@ -1,0 +1,257 @@
+"""Inference: G1 look, mapping translation and super-resolution, one way to call each.
+
+``Pipeline.render`` is a pure streaming generator over uint8 frames with batched inference; file
+decoding, encoding and thread overlap live elsewhere (``lgan_video.render``, ``streaming``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from lgan_video.bundle import Bundle, load_bundle, resolve_model
+from lgan_video.errors import LganError
+from lgan_video.imageops import to_uint8
+
+log = logging.getLogger(__name__)
+
+
+def pick_device(device: str | torch.device = "auto") -> torch.device:
+    """``"auto"`` -> cuda, then mps, then cpu; an explicit CUDA request without CUDA -> LganError."""
+    if str(device) == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError):
+        raise LganError(f"unknown device {device!r} (use auto, cpu, cuda, cuda:N or mps)") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise LganError(f"device {device!r} requested but CUDA is not available")
+    if dev.type == "mps" and not (getattr(torch.backends, "mps", None)
+                                  and torch.backends.mps.is_available()):
+        raise LganError(f"device {device!r} requested but MPS is not available")
+    return dev
+
+
+def pick_dtype(device: torch.device) -> torch.dtype:
+    """bfloat16 on CUDA where supported, else float16 on CUDA; float32 elsewhere."""
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.float32
+
+
+def work_dims(width: int, height: int, work_size: int, multiple: int) -> tuple[int, int]:
+    """(W, H) with the short side about ``work_size``, both rounded to multiples of ``multiple``."""
+    s = work_size / min(width, height)
+    return (max(multiple, round(width * s / multiple) * multiple),
+            max(multiple, round(height * s / multiple) * multiple))
+
+
+class Pipeline:
+    """The three networks of a bundle on one device/dtype, for inference only."""
+
+    def __init__(self, bundle: Bundle, device: torch.device, dtype: torch.dtype) -> None:
+        self.bundle, self.device, self.dtype = bundle, device, dtype
+        self._fmt = torch.channels_last if device.type == "cuda" else torch.contiguous_format
+        self._g1_cache: OrderedDict[bytes, torch.Tensor] = OrderedDict()
+
+    @classmethod
+    def from_bundle(
+        cls, path_or_name: str | Path = "default", device: str | torch.device = "auto",
+        dtype: torch.dtype | None = None,
+    ) -> Pipeline:
+        """Load a bundle folder or ``"default"``; device ``auto`` = cuda, mps, cpu."""
+        dev = pick_device(device)
+        dtype = dtype or pick_dtype(dev)
+        bundle = load_bundle(resolve_model(path_or_name), device=dev, dtype=dtype)
+        if dev.type == "cuda":
+            for net in (bundle.g1, *bundle.mappings.values(), bundle.sr):
+                if net is not None:
+                    net.to(memory_format=torch.channels_last)
+        log.info("pipeline on %s (%s): modes %s, x%d", dev, dtype, bundle.modes, bundle.scale)
+        return cls(bundle, dev, dtype)
+
+    @property
+    def scale(self) -> int:
+        """SR factor (1 when the bundle has no SR network)."""
+        return self.bundle.scale
+
+    @property
+    def modes(self) -> tuple[str, ...]:
+        """Map modes the bundle can translate."""
+        return self.bundle.modes
+
+    @property
+    def z_dim(self) -> int:
+        """G1 latent size."""
+        return self.bundle.g1.cfg.z_dim
+
+    def _in(self, x: torch.Tensor) -> torch.Tensor:
+        return x.to(self.device, self.dtype).contiguous(memory_format=self._fmt)
+
+    @torch.inference_mode()
+    def generate(self, z: torch.Tensor) -> torch.Tensor:
+        """``z (B, z_dim)`` -> G1 images ``(B, 3, r, r)`` in [-1, 1]."""
+        if z.ndim != 2 or z.shape[1] != self.z_dim:
+            raise LganError(f"expected latents of shape (B, {self.z_dim}), got {tuple(z.shape)}")
+        return self.bundle.g1(z.to(self.device, self.dtype))
+
+    def mapping(self, mode: str):
+        """The mapping network for ``mode``; LganError naming the modes the bundle has."""
+        if mode not in self.bundle.mappings:
+            raise LganError(f"bundle {self.bundle.path} has no {mode!r} mapping network "
+                            f"(it has: {', '.join(self.modes)})")
+        return self.bundle.mappings[mode]
+
+    @torch.inference_mode()
+    def translate(self, maps: torch.Tensor, appearance: torch.Tensor, mode: str) -> torch.Tensor:
+        """Maps ``(B, C, H, W)`` + appearance ``(B, 3, h, w)`` (both [-1, 1]) -> ``(B, 3, H, W)``.
+
+        H and W need not be multiples of ``2 ** n_down``: maps are reflect-padded, then cropped.
+        """
+        net = self.mapping(mode)
+        if maps.ndim != 4 or maps.shape[1] != net.cfg.map_channels:
+            raise LganError(f"{mode} maps must be (B, {net.cfg.map_channels}, H, W), "
+                            f"got {tuple(maps.shape)}")
+        h, w = maps.shape[-2:]
+        m = net.cfg.multiple
+        maps = self._in(maps)
+        if h % m or w % m:
+            maps = _pad_reflect(maps, -h % m, -w % m)
+        style = net.encode_style(self._in(appearance))
+        return net.translate(maps, style)[..., :h, :w]
+
+    @torch.inference_mode()
+    def upscale(self, images: torch.Tensor) -> torch.Tensor:
+        """``(B, 3, H, W)`` -> ``(B, 3, sH, sW)`` clamped to [-1, 1]; identity without SR."""
+        if self.bundle.sr is None:
+            return images
+        return self.bundle.sr(self._in(images)).clamp_(-1.0, 1.0)
+
+    def appearance(self, latents: list[torch.Tensor]) -> torch.Tensor:
+        """G1 images for a list of ``(z_dim,)`` latents, reusing those seen recently."""
+        keys = [z.detach().float().cpu().numpy().tobytes() for z in latents]
+        todo = list(dict.fromkeys(k for k in keys if k not in self._g1_cache))
+        if todo:
+            z = torch.stack([torch.from_numpy(np.frombuffer(k, np.float32).copy()) for k in todo])
+            for k, img in zip(todo, self.generate(z), strict=True):
+                self._g1_cache[k] = img
+        for k in keys:
+            self._g1_cache.move_to_end(k)
+        while len(self._g1_cache) > 64:
+            self._g1_cache.popitem(last=False)
+        return torch.stack([self._g1_cache[k] for k in keys])
+
+    def render(
+        self,
+        frames: Iterable[np.ndarray],
+        mode: str,
+        latents: Iterable[torch.Tensor],
+        batch_size: int = 8,
+        work_size: int | None = None,
+        stages: bool = False,
+        map_temporal: float = 0.0,
+        upscale: bool = True,
+    ) -> Iterator[np.ndarray]:
+        """Stylize a frame stream: one uint8 output frame per uint8 ``(H, W, 3)`` input, in order.
+
+        Frames are resized so the short side is ``work_size`` (default: the bundle's), turned
+        into structure maps (``map_temporal`` is the extractor's temporal stabilization, 0 = off),
+        painted in the look of G1(z_t) for the frame's latent, and upscaled (``upscale=False``
+        skips SR). ``stages=True`` yields panels [frame | map | translated | upscaled].
+        """
+        from lgan_video.maps import MapExtractor
+
+        net = self.mapping(mode)
+        map_cfg = dataclasses.replace(self.bundle.map_configs[mode], temporal=map_temporal)
+        extractor = MapExtractor(map_cfg)
+        size = work_size or self.bundle.work_size
+        latent_iter = iter(latents)
+        dims = None
+        for batch in _batches(frames, batch_size):
+            dims = dims or work_dims(batch[0].shape[1], batch[0].shape[0], size, net.cfg.multiple)
+            z = [_next_latent(latent_iter) for _ in batch]
+            yield from self._render_batch(batch, z, mode, extractor, dims, stages, upscale)
+
+    def _render_batch(self, frames, z, mode, extractor, dims, stages, upscale):
+        """One batch of :meth:`render`: list of uint8 frames -> list of uint8 outputs."""
+        from lgan_video.maps import map_preview, map_to_tensor
+
+        cfg = extractor.cfg
+        small = [_resize(f, dims) for f in frames]
+        maps = np.stack([extractor(f) for f in small])  # (B, h, w) uint8
+        appearance = self.appearance(z)
+        with torch.inference_mode():
+            x = map_to_tensor(maps, cfg, self.device, self.dtype)
+            translated = self.translate(x, appearance, mode)
+            out = self.upscale(translated) if upscale else translated
+        result = to_uint8(out)
+        if not stages:
+            return list(result)
+        height = result.shape[1]
+        mid = to_uint8(translated)
+        return [np.concatenate([_fit(f, height), _fit(map_preview(m, cfg), height, nearest=True),
+                                _fit(t, height), o], axis=1)
+                for f, m, t, o in zip(frames, maps, mid, result, strict=True)]
+
+
+def _pad_reflect(x: torch.Tensor, pad_h: int, pad_w: int) -> torch.Tensor:
+    # Reflect padding needs pad < size; replicate covers tiny inputs.
+    mode = "reflect" if pad_h < x.shape[-2] and pad_w < x.shape[-1] else "replicate"
+    return F.pad(x, (0, pad_w, 0, pad_h), mode=mode)
+
+
+def _batches(frames: Iterable[np.ndarray], n: int) -> Iterator[list[np.ndarray]]:
+    if n < 1:
+        raise LganError(f"batch size must be at least 1, got {n}")
+    batch: list[np.ndarray] = []
+    for frame in frames:
+        batch.append(frame)
+        if len(batch) == n:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _next_latent(latents: Iterator[torch.Tensor]) -> torch.Tensor:
+    try:
+        return next(latents)
+    except StopIteration:
+        raise LganError("the latent walk ended before the frames did") from None
+
+
+def _resize(image: np.ndarray, dims: tuple[int, int]) -> np.ndarray:
+    """uint8 ``(H, W, C)`` -> ``(dims[1], dims[0], C)``: area when shrinking, cubic when growing."""
+    import cv2
+
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise LganError(f"expected uint8 (H, W, 3) frames, got {image.dtype} {image.shape}")
+    if (image.shape[1], image.shape[0]) == dims:
+        return image
+    shrink = dims[0] < image.shape[1]
+    return cv2.resize(image, dims, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
+
+
+def _fit(image: np.ndarray, height: int, nearest: bool = False) -> np.ndarray:
+    """Scale uint8 ``(H, W, 3)`` to ``height`` rows, keeping the aspect (nearest for maps)."""
+    import cv2
+
+    width = max(1, round(image.shape[1] * height / image.shape[0]))
+    if image.shape[:2] == (height, width):
+        return image
+    if nearest:
+        interp = cv2.INTER_NEAREST
+    else:
+        interp = cv2.INTER_AREA if height < image.shape[0] else cv2.INTER_CUBIC
+    return cv2.resize(image, (width, height), interpolation=interp)

@@ -1,0 +1,75 @@
+"""Helpers for tests and smoke runs: tiny random model bundles that build in well under a second."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import torch
+
+TINY_G1 = {"z_dim": 16, "resolution": 32, "channels": 64, "min_channels": 16,
+           "attention": (16,), "d_channels": 16, "d_attention": (8,)}
+TINY_MAPPING = {"style_dim": 16, "base_channels": 8, "n_down": 2, "n_blocks": 2,
+                "appearance_size": 32, "d_channels": 8, "d_layers": 2, "recovery_channels": 8}
+TINY_SR = {"scale": 2, "channels": 8, "blocks": 1, "growth": 8, "dense_layers": 2}
+
+
+def make_tiny_bundle(
+    path: str | Path, modes: Sequence[str] = ("edge", "seg"), seed: int = 0, sr: bool = True
+) -> Path:
+    """Write a bundle of tiny randomly initialised networks to ``path`` and return it.
+
+    G1 makes 32x32 images from 16-d latents; the mapping networks (one per mode; seg uses 4
+    classes) need sizes that are multiples of 4; SR is x2 (``sr=False``: no SR, scale 1). The
+    weights depend only on ``seed``; the global RNG state is left untouched. Work size 64.
+    """
+    from lgan_video.bundle import save_bundle
+    from lgan_video.maps import MapConfig
+    from lgan_video.models import (
+        G1Config,
+        G1Generator,
+        MappingConfig,
+        MappingNetwork,
+        SRConfig,
+        SRNetwork,
+    )
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        g1 = G1Generator(G1Config(**TINY_G1))
+        mappings = {}
+        for mode in modes:
+            map_cfg = MapConfig(mode=mode, classes=4)
+            net = MappingNetwork(MappingConfig(map_channels=map_cfg.channels, **TINY_MAPPING))
+            mappings[mode] = (net, map_cfg)
+        upscaler = SRNetwork(SRConfig(**TINY_SR)) if sr else None
+        _randomize_norms(g1)
+    provenance = {"kind": "tiny random test bundle", "seed": seed}
+    return save_bundle(path, g1=g1, mappings=mappings, sr=upscaler, work_size=64,
+                       provenance=provenance)
+
+
+def _randomize_norms(net: torch.nn.Module) -> None:
+    # Fresh BatchNorm stats (mean 0, var 1) and gamma 0 attention hide bugs; make them non-trivial.
+    for module in net.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.normal_(0.0, 0.1)
+            module.running_var.uniform_(0.5, 2.0)
+        if hasattr(module, "gamma") and isinstance(module.gamma, torch.nn.Parameter):
+            module.gamma.data.fill_(0.5)
+
+
+@contextmanager
+def torch_threads(n: int = 1) -> Iterator[None]:
+    """Run torch ops on ``n`` intra-op threads, then restore the previous setting.
+
+    Tiny test models gain nothing from threads, and on a busy machine OpenMP threads that wait
+    for a shared core make them many times slower.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -1,0 +1,122 @@
+"""Pipeline: network calls, padding, streaming render, stages panels and errors (tiny bundle, CPU)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+from lgan_video.errors import LganError
+from lgan_video.latents import iter_latents, latent_path, seed_latent
+from lgan_video.pipeline import Pipeline, pick_device, pick_dtype, work_dims
+from lgan_video.synthetic import scene_array
+from lgan_video.testing import make_tiny_bundle
+
+
+@pytest.fixture(scope="module")
+def pipe(tiny_bundle) -> Pipeline:
+    return Pipeline.from_bundle(tiny_bundle, device="cpu")
+
+
+def _z(n: int = 2) -> torch.Tensor:
+    return torch.stack([seed_latent(s, 16) for s in range(n)])
+
+
+def test_properties_and_cpu_defaults(pipe):
+    assert (pipe.scale, pipe.modes, pipe.z_dim) == (2, ("edge", "seg"), 16)
+    assert pipe.device == torch.device("cpu") and pipe.dtype == torch.float32
+    assert pick_dtype(torch.device("cpu")) == torch.float32
+    if not torch.cuda.is_available():
+        with pytest.raises(LganError, match="CUDA is not available"):
+            pick_device("cuda")
+    with pytest.raises(LganError, match="unknown device"):
+        pick_device("toaster")
+
+
+def test_generate_translate_upscale_shapes(pipe):
+    look = pipe.generate(_z(3))
+    assert look.shape == (3, 3, 32, 32) and look.abs().max() <= 1.0
+    maps = torch.rand(3, 4, 24, 20) * 2 - 1
+    painted = pipe.translate(maps, look, "seg")
+    assert painted.shape == (3, 3, 24, 20) and painted.abs().max() <= 1.0
+    big = pipe.upscale(painted)
+    assert big.shape == (3, 3, 48, 40)
+    assert big.min() >= -1.0 and big.max() <= 1.0
+
+
+def test_translate_pads_odd_sizes_and_crops_back(pipe):
+    look = pipe.generate(_z(1))
+    maps = torch.rand(1, 1, 23, 17) * 2 - 1
+    out = pipe.translate(maps, look, "edge")
+    assert out.shape == (1, 3, 23, 17)
+    # Padding happens at the bottom/right: the top-left content matches a manual reflect pad.
+    padded = torch.nn.functional.pad(maps, (0, 3, 0, 1), mode="reflect")
+    torch.testing.assert_close(pipe.translate(padded, look, "edge")[..., :23, :17], out)
+
+
+def test_bad_mode_and_bad_shapes(pipe, tmp_path):
+    edge_only = Pipeline.from_bundle(make_tiny_bundle(tmp_path / "e", modes=("edge",)), "cpu")
+    with pytest.raises(LganError, match=r"has no 'seg' mapping network \(it has: edge\)"):
+        edge_only.translate(torch.zeros(1, 4, 8, 8), torch.zeros(1, 3, 32, 32), "seg")
+    with pytest.raises(LganError, match="no 'seg'"):
+        next(edge_only.render(iter(scene_array(1, 32, 32)), "seg", iter_latents([0], 1, z_dim=16)))
+    with pytest.raises(LganError, match=r"\(B, 1, H, W\)"):
+        pipe.translate(torch.zeros(1, 3, 8, 8), torch.zeros(1, 3, 32, 32), "edge")
+    with pytest.raises(LganError, match=r"\(B, 16\)"):
+        pipe.generate(torch.zeros(2, 7))
+
+
+def test_work_dims_rounds_to_the_multiple():
+    assert work_dims(160, 120, 64, 4) == (84, 64)
+    assert work_dims(1920, 1080, 128, 8) == (224, 128)
+    assert work_dims(30, 500, 64, 8) == (64, 1064)
+
+
+@pytest.mark.parametrize("mode, batch_size", [("edge", 2), ("seg", 3)])
+def test_render_yields_one_frame_per_input_in_order(pipe, mode, batch_size):
+    frames = scene_array(5, 120, 90, seed=1)
+    latents = iter_latents([1, 2], 3, z_dim=16)
+    out = list(pipe.render(iter(frames), mode, latents, batch_size=batch_size, work_size=32))
+    assert len(out) == 5
+    assert all(f.shape == (64, 88, 3) and f.dtype == np.uint8 for f in out)
+    assert out[0].std() > 1
+    # Batching does not change the result: the same frames rendered in one batch of 5.
+    whole = list(pipe.render(iter(frames), mode, iter_latents([1, 2], 3, z_dim=16), batch_size=5,
+                             work_size=32))
+    for a, b in zip(whole, out, strict=True):
+        np.testing.assert_allclose(a.astype(int), b.astype(int), atol=2)
+
+
+def test_render_uses_the_frame_latent(pipe):
+    frames = np.repeat(scene_array(1, 64, 64), 4, axis=0)
+    z = latent_path([1, 2], 4, z_dim=16)
+    out = list(pipe.render(frames, "edge", iter(z), batch_size=4, upscale=False))
+    assert out[0].shape == (64, 64, 3)  # bundle work size 64, no SR
+    diffs = [np.abs(out[i].astype(int) - out[i + 1]).mean() for i in range(3)]
+    assert all(d > 0 for d in diffs)
+    same = list(pipe.render(frames, "edge", itertools.repeat(z[0]), batch_size=2, upscale=False))
+    assert all(np.array_equal(same[0], f) for f in same)
+
+
+def test_render_stages_panel(pipe):
+    frames = scene_array(3, 100, 70, seed=2)
+    out = list(pipe.render(frames, "seg", iter_latents([5], 2, z_dim=16), batch_size=2,
+                           work_size=32, stages=True))
+    assert len(out) == 3
+    height, width = 64, 44 * 2  # 32 short side -> 44x32 work size, x2 SR
+    assert out[0].shape == (height, round(100 * height / 70) + width + width + width, 3)
+    # The third panel is the translation, the fourth its upscaled version: similar colours.
+    third, fourth = out[0][:, -2 * width:-width], out[0][:, -width:]
+    assert np.abs(third.mean((0, 1)) - fourth.mean((0, 1))).max() < 12
+
+
+def test_render_errors(pipe):
+    frames = scene_array(3, 64, 48)
+    with pytest.raises(LganError, match="latent walk ended"):
+        list(pipe.render(frames, "edge", iter(latent_path([1], 2, z_dim=16)), batch_size=1))
+    with pytest.raises(LganError, match="batch size"):
+        list(pipe.render(frames, "edge", iter_latents([1], 2, z_dim=16), batch_size=0))
+    with pytest.raises(LganError, match="uint8"):
+        list(pipe.render([frames[0].astype(np.float32)], "edge", iter_latents([1], 2, z_dim=16)))
