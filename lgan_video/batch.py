@@ -1,0 +1,129 @@
+"""`batch`: render every video, GIF or frame folder of a folder, resumably.
+
+Each input is an independent :class:`BatchJob`, so a distributed executor can run jobs anywhere
+(``shard`` splits the list deterministically). Outputs are written atomically, so an output that
+exists is complete: a re-run after a crash skips it and redoes nothing finished.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from lgan_video.errors import LganError
+
+MEDIA_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".gif"}
+FRAME_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
+
+
+@dataclass(frozen=True)
+class BatchJob:
+    """One input and the output it renders to."""
+
+    input: Path
+    output: Path
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """``status`` is ``done``, ``skipped`` (output already there) or ``failed`` (with ``error``)."""
+
+    job: BatchJob
+    status: str
+    frames: int = 0
+    seconds: float = 0.0
+    error: str = ""
+
+    def to_dict(self) -> dict:
+        return {"input": str(self.job.input), "output": str(self.job.output),
+                "status": self.status, "frames": self.frames,
+                "seconds": round(self.seconds, 3), "error": self.error}
+
+
+def _natural_key(path: Path) -> list:
+    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", path.name)]
+
+
+def _is_input(path: Path) -> bool:
+    if path.is_file():
+        return path.suffix.lower() in MEDIA_SUFFIXES
+    return path.is_dir() and any(p.suffix.lower() in FRAME_SUFFIXES for p in path.iterdir())
+
+
+def plan_batch(
+    input_dir: str | Path, output_dir: str | Path, pattern: str = "*", suffix: str = ".mp4",
+    shard: tuple[int, int] = (0, 1),
+) -> list[BatchJob]:
+    """The jobs for ``input_dir``: entries matching ``pattern``, natural order, this ``shard``.
+
+    ``shard=(i, n)`` keeps jobs ``i, i+n, i+2n, ...`` so n machines can split one batch.
+    """
+    src, dst = Path(input_dir), Path(output_dir)
+    if not src.is_dir():
+        raise LganError(f"not a folder: {src}")
+    entries = sorted((p for p in src.iterdir() if fnmatch.fnmatch(p.name, pattern)), key=_natural_key)
+    jobs = [BatchJob(p, dst / f"{p.stem if p.is_file() else p.name}{suffix}")
+            for p in entries if _is_input(p)]
+    if not jobs:
+        raise LganError(f"no videos, GIFs or frame folders matching '{pattern}' in {src}")
+    index, count = shard
+    return jobs[index::count]
+
+
+def run_job(job: BatchJob, overwrite: bool = False, **render_options) -> JobOutcome:
+    """Render one job; an existing output is skipped; a bad input is reported, not raised."""
+    from lgan_video.render import render
+
+    if job.output.exists() and not overwrite:
+        return JobOutcome(job, "skipped")
+    t0 = time.perf_counter()
+    try:
+        result = render(job.input, job.output, overwrite=overwrite, **render_options)
+    except LganError as e:
+        return JobOutcome(job, "failed", seconds=time.perf_counter() - t0, error=str(e))
+    return JobOutcome(job, "done", result.frames, time.perf_counter() - t0)
+
+
+def run_batch(
+    input_dir: str | Path,
+    output_dir: str | Path,
+    *,
+    pattern: str = "*",
+    suffix: str = ".mp4",
+    shard: tuple[int, int] = (0, 1),
+    model: str | Path = "default",
+    device: str = "auto",
+    overwrite: bool = False,
+    on_outcome=None,
+    pipeline=None,
+    **render_options,
+) -> list[JobOutcome]:
+    """Run every job of :func:`plan_batch`, loading the model once; returns one outcome per job.
+
+    The model is loaded only if some job has work to do (or ``pipeline`` reuses a loaded one);
+    ``on_outcome(outcome)`` is called after each job (for live reporting).
+    """
+    from lgan_video.render import load_pipeline
+
+    jobs = plan_batch(input_dir, output_dir, pattern, suffix, shard)
+    Path(output_dir).mkdir(parents=True, exist_ok=True)
+    outcomes = []
+    for job in jobs:
+        if pipeline is None and (overwrite or not job.output.exists()):
+            pipeline = load_pipeline(model, device)
+        outcome = run_job(job, overwrite=overwrite, pipeline=pipeline, **render_options)
+        outcomes.append(outcome)
+        if on_outcome is not None:
+            on_outcome(outcome)
+    return outcomes
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"2/8"`` -> ``(2, 8)``: the third of eight shards (0-based)."""
+    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+    if not m or int(m.group(2)) < 1 or int(m.group(1)) >= int(m.group(2)):
+        raise LganError(f"bad --shard '{text}': use I/N with 0 <= I < N, e.g. 0/4")
+    return int(m.group(1)), int(m.group(2))

@@ -1,0 +1,224 @@
+"""`render`, `interpolate`, `batch` and `info`: thin commands over the library."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from lgan_video.commands.options import (
+    common_options,
+    frames_option,
+    json_option,
+    overwrite_option,
+    start_option,
+    stride_option,
+)
+
+model_option = click.option(
+    "--model", default="default", show_default=True, metavar="PATH|default",
+    help="A model bundle folder, or 'default' for the one shipped with the package.",
+)
+mode_option = click.option(
+    "--mode", type=click.Choice(["edge", "seg"]), default="edge", show_default=True,
+    help="Structure map the mapping network paints from: Canny edges or colour segments.",
+)
+device_option = click.option(
+    "--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="auto",
+    show_default=True, help="auto: CUDA, then MPS, then CPU (bf16/fp16 on GPU, fp32 on CPU).",
+)
+
+
+def _seeds(seed: int | None, seeds: str | None) -> tuple[int, ...]:
+    from lgan_video.latents import parse_seeds
+
+    if seed is not None and seeds is not None:
+        raise click.UsageError("give --seed or --seeds, not both")
+    return tuple(parse_seeds(seeds)) if seeds else (seed if seed is not None else 0,)
+
+
+def render_options(f):
+    """Options shared by `render` and `batch`."""
+    for opt in reversed([
+        mode_option, model_option,
+        click.option("--seed", type=int, default=None, help="One G1 seed: a fixed look. [default: 0]"),
+        click.option("--seeds", default=None, metavar="3,14,15",
+                     help="Seeds the look walks through (slerp with easing); ranges like 1-4 work."),
+        click.option("--style-period", type=click.FloatRange(min=0.1), default=4.0,
+                     show_default=True, help="Seconds spent going from one seed's look to the next."),
+        click.option("--scale", type=click.Choice(["1", "2", "3", "4"]), default=None,
+                     help="Output upscale; 1 skips SR. [default: the model's SR scale]"),
+        click.option("--size", type=click.IntRange(min=16), default=None, metavar="PX",
+                     help="Short side the mapping network works at. [default: the model's]"),
+        click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True),
+        click.option("--temporal", type=click.FloatRange(0.0, 0.95), default=0.5,
+                     show_default=True, help="Map stabilization over time (0 = none)."),
+        device_option, start_option, frames_option, stride_option,
+        click.option("--stages", is_flag=True,
+                     help="Write the panel [frame | map | translated | upscaled] instead."),
+        click.option("--no-audio", is_flag=True, help="Drop the input's audio track."),
+        overwrite_option, common_options,
+    ]):
+        f = opt(f)
+    return f
+
+
+def _render_kwargs(kw: dict) -> dict:
+    """Click's option values -> the library's keyword arguments."""
+    kw["seeds"] = _seeds(kw.pop("seed"), kw.pop("seeds"))
+    kw["scale"] = int(kw["scale"]) if kw["scale"] else None
+    kw["audio"] = not kw.pop("no_audio")
+    return kw
+
+
+@click.command()
+@click.argument("input", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="MP4, GIF, WebP or a folder (by suffix). [default: <input stem>_lgan.mp4]")
+@render_options
+@json_option
+def render(input: Path, output: Path | None, as_json: bool, **kw) -> None:
+    """Stylize a video, GIF, image or frame folder with the LGAN pipeline.
+
+    \b
+    Examples:
+      lgan-video render clip.mp4 --mode edge
+      lgan-video render clip.mp4 --mode seg --seeds 3,14,15 --style-period 2 -o out.gif
+      lgan-video render frames/ --stages -o panel.mp4 --frames 48
+      lgan-video render talk.mov --size 256 --scale 2 --device cuda --batch-size 32
+    """
+    from lgan_video.render import render as render_video
+
+    result = render_video(input, output, **_render_kwargs(kw))
+    _report(result.to_dict(), as_json, kw["quiet"],
+            f"wrote {result.output}: {result.frames} frames at {result.fps} fps, "
+            f"{result.size[0]}x{result.size[1]}, {result.seconds:.1f} s")
+
+
+def _report(data: dict, as_json: bool, quiet: bool, line: str) -> None:
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+    elif not quiet:
+        click.echo(line)
+
+
+@click.command()
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("walk.gif"),
+              show_default=True, help="GIF, MP4, WebP or a folder (by suffix).")
+@model_option
+@click.option("--seeds", default="1,7,42", show_default=True, help="Seeds the walk visits.")
+@click.option("--frames-per-seed", type=click.IntRange(min=1), default=24, show_default=True)
+@click.option("--loop", is_flag=True, help="Close the walk seamlessly back to the first seed.")
+@click.option("--grid", default=None, metavar="ROWSxCOLS", help="A grid of walks, e.g. 3x3.")
+@click.option("--stages", is_flag=True, help="Show G1 | map | translated | upscaled per frame.")
+@mode_option
+@click.option("--fps", type=click.FloatRange(min=1, max=100), default=12.0, show_default=True)
+@click.option("--size", type=click.IntRange(min=16), default=256, show_default=True,
+              help="Display size of each G1 image (without --stages).")
+@device_option
+@overwrite_option
+@common_options
+@json_option
+def interpolate(seeds: str, as_json: bool, **kw) -> None:
+    """Write a G1 latent walk: the generator's looks morphing into each other.
+
+    \b
+    Examples:
+      lgan-video interpolate --seeds 1,7,42 --loop -o walk.gif
+      lgan-video interpolate --stages --loop --mode seg -o steps.mp4
+      lgan-video interpolate --grid 3x3 --frames-per-seed 12 -o grid.gif
+    """
+    from lgan_video.interpolate import interpolate as walk
+    from lgan_video.latents import parse_seeds
+
+    result = walk(seeds=tuple(parse_seeds(seeds)), **kw)
+    _report(result.to_dict(), as_json, kw["quiet"],
+            f"wrote {result.output}: {result.frames} frames at {result.fps} fps")
+
+
+@click.command()
+@click.argument("input_dir", type=click.Path(path_type=Path))
+@click.argument("output_dir", type=click.Path(path_type=Path))
+@click.option("--pattern", default="*", show_default=True, help="Glob on input names.")
+@click.option("--format", "suffix", type=click.Choice([".mp4", ".gif", ".webp"]),
+              default=".mp4", show_default=True, help="Output format of every job.")
+@click.option("--shard", default="0/1", show_default=True, metavar="I/N",
+              help="Run only jobs I, I+N, ...: split one batch over N machines.")
+@render_options
+@json_option
+def batch(input_dir: Path, output_dir: Path, shard: str, as_json: bool, **kw) -> None:
+    """Render every video, GIF and frame folder in INPUT_DIR into OUTPUT_DIR.
+
+    Finished outputs are skipped, so re-running a crashed batch resumes it. A failing input is
+    reported and the others go on; the exit code is 1 if any failed.
+
+    \b
+    Examples:
+      lgan-video batch clips/ out/ --mode edge
+      lgan-video batch clips/ out/ --pattern '*.mov' --format .gif --seeds 1,2,3
+      lgan-video batch clips/ out/ --shard 0/4   # on machine 0 of 4
+    """
+    from lgan_video.batch import parse_shard, run_batch
+
+    quiet = kw["quiet"]
+    outcomes = run_batch(input_dir, output_dir, shard=parse_shard(shard),
+                         on_outcome=None if (quiet or as_json) else _echo_outcome,
+                         **_render_kwargs(kw))
+    _summary(outcomes, as_json, quiet)
+    if any(o.status == "failed" for o in outcomes):
+        raise SystemExit(1)
+
+
+def _echo_outcome(outcome) -> None:
+    tail = f" ({outcome.error})" if outcome.error else ""
+    click.echo(f"{outcome.status:>7}  {outcome.job.input.name}{tail}", err=True)
+
+
+def _summary(outcomes, as_json: bool, quiet: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    if as_json:
+        click.echo(json.dumps([o.to_dict() for o in outcomes], indent=2))
+        return
+    table = Table("input", "status", "frames", "seconds", "error")
+    for o in outcomes:
+        table.add_row(o.job.input.name, o.status, str(o.frames), f"{o.seconds:.1f}", o.error)
+    counts = {s: sum(o.status == s for o in outcomes) for s in ("done", "skipped", "failed")}
+    console = Console()
+    if not quiet:
+        console.print(table)
+    console.print(", ".join(f"{v} {k}" for k, v in counts.items()))
+
+
+@click.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@json_option
+@common_options
+def info(path: Path, as_json: bool, quiet: bool) -> None:
+    """Describe a model bundle (networks, sizes, parameters, provenance) or a media file.
+
+    \b
+    Examples:
+      lgan-video info default
+      lgan-video info runs/bundle --json
+      lgan-video info clip.mp4
+    """
+    from lgan_video.info import describe
+
+    data = describe(path)
+    click.echo(json.dumps(data, indent=2) if as_json else _pretty(data))
+
+
+def _pretty(data: dict, indent: int = 0) -> str:
+    lines = []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            lines += [" " * indent + f"{key}:", _pretty(value, indent + 2)]
+        else:
+            lines.append(" " * indent + f"{key}: {value}")
+    return "\n".join(lines)
+
+
+COMMANDS = [render, interpolate, batch, info]

@@ -1,0 +1,139 @@
+"""`render`: a video, GIF, image or frame folder in; a stylized, temporally coherent animation out.
+
+Per frame: structure map, then the mapping network conditioned on the look of G1(z_t), then SR,
+then encode. z_t walks smoothly through the seeds' latents, so the look changes slowly and never
+flickers from the generator side. Decode and encode run in their own threads beside inference.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from lgan_video.errors import LganError
+from lgan_video.progress import progress
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """What a render produced: ``frames`` written at ``fps``, ``size`` (W, H), wall ``seconds``."""
+
+    input: str
+    output: str
+    frames: int
+    fps: Fraction
+    size: tuple[int, int]
+    seconds: float
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["fps"] = str(self.fps)
+        d["frames_per_second"] = round(self.frames / self.seconds, 3) if self.seconds else None
+        return d
+
+
+def default_output(input: str | Path, suffix: str = ".mp4") -> Path:
+    """``<input stem>_lgan.mp4`` in the current folder."""
+    return Path.cwd() / f"{Path(input).stem}_lgan{suffix}"
+
+
+def load_pipeline(model: str | Path = "default", device: str = "auto"):
+    """The pipeline for ``model`` (a bundle path or ``default``) on ``device``."""
+    from lgan_video.pipeline import Pipeline
+
+    return Pipeline.from_bundle(model, device=device)
+
+
+def check_scale(pipeline, scale: int | None) -> bool:
+    """Whether to run SR for ``scale`` (None: the bundle's own); LganError if it cannot."""
+    if scale is None or scale == pipeline.scale:
+        return pipeline.scale > 1
+    if scale == 1:
+        return False
+    raise LganError(
+        f"--scale {scale} is not available: this model upscales x{pipeline.scale} "
+        f"(use --scale 1 or {pipeline.scale})"
+    )
+
+
+def render(
+    input: str | Path,
+    output: str | Path | None = None,
+    *,
+    mode: str = "edge",
+    model: str | Path = "default",
+    seeds: tuple[int, ...] = (0,),
+    style_period: float = 4.0,
+    scale: int | None = None,
+    size: int | None = None,
+    batch_size: int = 8,
+    device: str = "auto",
+    start: str | float | None = None,
+    max_frames: int | None = None,
+    stride: int = 1,
+    stages: bool = False,
+    audio: bool = True,
+    temporal: float = 0.5,
+    overwrite: bool = False,
+    quiet: bool = False,
+    pipeline=None,
+) -> RenderResult:
+    """Render ``input`` to ``output`` (MP4/GIF/WebP/folder by suffix) and return what was written.
+
+    ``seeds`` are G1 latents the look walks through, ``style_period`` seconds per seed; ``size`` is
+    the short side the mapping network works at (default: the bundle's). ``pipeline`` reuses an
+    already loaded :class:`~lgan_video.pipeline.Pipeline` (``model`` and ``device`` are then unused).
+    """
+    from lgan_video.latents import iter_latents
+    from lgan_video.media import check_output, open_reader
+
+    output = Path(output) if output is not None else default_output(input)
+    check_output(output, [input], overwrite)
+    pipe = pipeline or load_pipeline(model, device)
+    upscale = check_scale(pipe, scale)
+    if mode not in pipe.modes:
+        raise LganError(f"this model has no '{mode}' mapping network (it has: {', '.join(pipe.modes)})")
+    t0 = time.perf_counter()
+    with open_reader(input, start=start, stride=stride, max_frames=max_frames) as reader:
+        period = max(1, round(style_period * float(reader.fps)))
+        latents = iter_latents(list(seeds), period, loop=False, z_dim=pipe.z_dim)
+        frames = pipe.render(
+            _prefetched(reader), mode=mode, latents=latents, batch_size=batch_size,
+            work_size=size, stages=stages, upscale=upscale, map_temporal=temporal,
+        )
+        written, frame_size = _encode(frames, output, reader, audio and input, overwrite, quiet)
+    return RenderResult(str(input), str(output), written, reader.fps, frame_size,
+                        time.perf_counter() - t0)
+
+
+def _prefetched(reader):
+    from lgan_video.streaming import prefetch
+
+    return prefetch(reader, maxsize=32)
+
+
+def _encode(frames, output: Path, reader, audio_from, overwrite: bool, quiet: bool):
+    """Write ``frames`` through a background writer thread; returns (count, (W, H))."""
+    from lgan_video.media import open_writer
+    from lgan_video.streaming import BackgroundSink
+
+    count, size = 0, (0, 0)
+    audio_kw = {"audio_from": audio_from, "audio_start": reader.start_seconds} if audio_from else {}
+    with open_writer(output, reader.fps, overwrite=overwrite, **audio_kw) as writer, progress(
+        f"render {Path(output).name}", total=reader.expected_frames, quiet=quiet
+    ) as bar:
+        sink = BackgroundSink(writer.write, maxsize=16)
+        try:
+            for frame in frames:
+                sink.submit(frame)
+                count, size = count + 1, (frame.shape[1], frame.shape[0])
+                bar.advance()
+        except BaseException:
+            sink.abort()
+            raise
+        sink.close()
+    if count == 0:
+        raise LganError(f"no frames to render in {reader.info.path}")
+    return count, size
