@@ -1,0 +1,72 @@
+"""``extract_map`` for one image and ``MapExtractor`` for a sequence of video frames."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from lgan_video.errors import LganError
+from lgan_video.maps.config import MapConfig
+from lgan_video.maps.edges import EdgeState, edge_map
+from lgan_video.maps.segment import SegState, seg_map
+
+log = logging.getLogger(__name__)
+
+
+def check_rgb(rgb: object) -> np.ndarray:
+    """Return ``rgb`` if it is a uint8 ``(H, W, 3)`` array, else raise a one-line ``LganError``."""
+    if not isinstance(rgb, np.ndarray):
+        raise LganError(f"structure map: expected a numpy RGB image, got {type(rgb).__name__}")
+    if rgb.dtype != np.uint8:
+        raise LganError(f"structure map: expected a uint8 RGB image, got dtype {rgb.dtype}")
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.shape[0] < 1 or rgb.shape[1] < 1:
+        raise LganError(f"structure map: expected an (H, W, 3) RGB image, got shape {rgb.shape}")
+    return np.ascontiguousarray(rgb)
+
+
+def extract_map(rgb: np.ndarray, cfg: MapConfig) -> np.ndarray:
+    """Structure map of one image: ``(H, W, 3)`` uint8 RGB -> ``(H, W)`` uint8.
+
+    Edge mode: 0/255 Canny map. Seg mode: labels ``0..cfg.classes-1`` numbered by region
+    luminance (darkest = 0). Deterministic: the same input and config give the same bytes.
+    ``cfg.temporal`` plays no part here (one image has no previous frame).
+    """
+    rgb = check_rgb(rgb)
+    if cfg.mode == "edge":
+        return edge_map(rgb, cfg)[0]
+    return seg_map(rgb, cfg)[0]
+
+
+class MapExtractor:
+    """Structure maps for one frame sequence, stabilized over time when ``cfg.temporal > 0``.
+
+    ``extractor(rgb (H, W, 3) uint8) -> (H, W) uint8``, same meaning as :func:`extract_map`.
+    The first frame (and every frame when ``cfg.temporal == 0``) equals ``extract_map``.
+    Call ``reset()`` between sequences (shot changes, new clips); a change of frame size resets
+    by itself.
+    """
+
+    def __init__(self, cfg: MapConfig) -> None:
+        self.cfg = cfg
+        self._state: EdgeState | SegState | None = None
+        self._shape: tuple[int, ...] | None = None
+
+    def reset(self) -> None:
+        """Forget the previous frames; the next frame is handled like a first frame."""
+        self._state = None
+        self._shape = None
+
+    def __call__(self, rgb: np.ndarray) -> np.ndarray:
+        """The map of the next frame: ``(H, W, 3)`` uint8 RGB -> ``(H, W)`` uint8."""
+        rgb = check_rgb(rgb)
+        if self._shape is not None and rgb.shape != self._shape:
+            log.debug("frame size changed from %s to %s: resetting", self._shape, rgb.shape)
+            self.reset()
+        self._shape = rgb.shape
+        if self.cfg.mode == "edge":
+            out, state = edge_map(rgb, self.cfg, self._state)  # type: ignore[arg-type]
+        else:
+            out, state = seg_map(rgb, self.cfg, self._state)  # type: ignore[arg-type]
+        self._state = state if self.cfg.temporal > 0 else None
+        return out
