@@ -48,9 +48,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from lgan_video.commands import demo, media, render
+    from lgan_video.commands import demo, media, render, train
 
-    for module in (media, render, demo):
+    for module in (media, render, demo, train):
         for command in module.COMMANDS:
             cli.add_command(command)
 

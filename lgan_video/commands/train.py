@@ -1,0 +1,237 @@
+"""`train g1|mapping|sr`, `export` and `eval`: thin commands over :mod:`lgan_video.training`."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from lgan_video.commands.options import common_options, json_option, overwrite_option
+
+_COMMON = ("data", "out", "steps", "batch_size", "seed", "amp", "device", "workers",
+           "sample_every", "checkpoint_every", "eval_every", "frame_stride", "overwrite",
+           "resume", "quiet")
+
+
+def _train_options(steps: int, batch_size: int) -> Callable:
+    """The options every ``train`` subcommand shares (task-specific defaults for two of them)."""
+    opts = [
+        click.argument("data", type=click.Path(exists=True, path_type=Path)),
+        click.option("--out", type=click.Path(path_type=Path), required=True,
+                     help="Run folder (re-running the same command resumes it)."),
+        click.option("--steps", type=click.IntRange(min=1), default=steps, show_default=True,
+                     help="Total training iterations (a larger value continues a finished run)."),
+        click.option("--batch-size", type=click.IntRange(min=1), default=batch_size,
+                     show_default=True, help="Images per step and per process."),
+        click.option("--seed", type=int, default=0, show_default=True, help="Seed for weights, data order and noise."),
+        click.option("--amp/--no-amp", default=True, show_default=True,
+                     help="Mixed precision on CUDA (bf16, or fp16 with loss scaling); CPU is fp32."),
+        click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto",
+                     show_default=True, help="Where to train."),
+        click.option("--workers", type=click.IntRange(min=0), default=None,
+                     help="Data loader processes [default: min(2, CPUs)]."),
+        click.option("--sample-every", type=click.IntRange(min=1), default=500, show_default=True,
+                     help="Write a sample grid every N steps."),
+        click.option("--checkpoint-every", type=click.IntRange(min=1), default=1000,
+                     show_default=True, help="Save state and weights every N steps."),
+        click.option("--eval-every", type=click.IntRange(min=0), default=1000, show_default=True,
+                     help="Log cheap metrics every N steps (0 = never)."),
+        click.option("--frame-stride", type=click.IntRange(min=1), default=10, show_default=True,
+                     help="Keep every Nth frame of videos in DATA."),
+        overwrite_option,
+        click.option("--resume", is_flag=True, help="Fail unless there is a run to resume."),
+        common_options,
+    ]
+
+    def decorate(f: Callable) -> Callable:
+        for opt in reversed(opts):
+            f = opt(f)
+        return f
+
+    return decorate
+
+
+def _run(train_fn: Callable, task_cls: type, kw: dict) -> None:
+    from lgan_video.training import TrainOptions
+
+    common = {k: (str(kw.pop(k)) if k in ("data", "out") else kw.pop(k)) for k in _COMMON}
+    run = train_fn(TrainOptions(**common), task_cls(**kw))
+    if os.environ.get("RANK", "0") == "0":  # one line under torchrun, not one per process
+        click.echo(f"trained {run} to step {common['steps']}")
+
+
+@click.group()
+def train() -> None:
+    """Train G1, a mapping network or the SR network on your own images or videos.
+
+    DATA is an image, a folder of images (searched recursively), a video, or a folder of videos.
+    Run under `torchrun --nproc_per_node N -m lgan_video train ...` for multi-GPU training.
+
+    \b
+    Examples:
+      lgan-video train g1 paintings/ --out runs/g1
+      lgan-video train mapping paintings/ --out runs/map_edge --mode edge
+      lgan-video train sr paintings/ --out runs/sr --scale 2
+    """
+
+
+@train.command("g1")
+@_train_options(steps=100_000, batch_size=32)
+@click.option("--resolution", type=click.Choice(["32", "64", "128", "256"]), default="64",
+              show_default=True, help="Output side of G1.")
+@click.option("--channels", type=click.IntRange(min=8), default=512, show_default=True,
+              help="Generator width at 4x4 (the discriminator starts at 1/8 of it).")
+@click.option("--loss", type=click.Choice(["hinge", "wgan-gp", "ns"]), default="hinge",
+              show_default=True, help="hinge = SAGAN, wgan-gp = gradient penalty 10, ns = DCGAN.")
+@click.option("--lr-g", type=float, default=None, help="Generator learning rate [default: by loss].")
+@click.option("--lr-d", type=float, default=None, help="Discriminator learning rate [default: by loss].")
+@click.option("--attention/--no-attention", default=True, show_default=True,
+              help="Self-attention (off = the DCGAN-style baseline).")
+@click.option("--ema", type=click.FloatRange(0.0, 1.0), default=0.999, show_default=True,
+              help="Decay of the exported EMA generator.")
+def g1(resolution: str, **kw) -> None:
+    """Train G1, the unconditional generator that gives the look.
+
+    \b
+    Examples:
+      lgan-video train g1 paintings/ --out runs/g1 --resolution 64
+      lgan-video train g1 clip.mp4 --out runs/g1 --steps 20000 --loss ns --no-attention
+      torchrun --nproc_per_node 4 -m lgan_video train g1 data/ --out runs/g1
+    """
+    from lgan_video.training.g1 import G1Options, train_g1
+
+    _run(train_g1, G1Options, {**kw, "resolution": int(resolution)})
+
+
+@train.command("mapping")
+@_train_options(steps=50_000, batch_size=8)
+@click.option("--mode", type=click.Choice(["edge", "seg"]), required=True,
+              help="Structure maps the network translates.")
+@click.option("--size", type=click.IntRange(min=16), default=128, show_default=True,
+              help="Training crop side (a multiple of 8).")
+@click.option("--classes", type=click.IntRange(2, 32), default=8, show_default=True,
+              help="Segment classes (seg mode).")
+@click.option("--base-channels", type=click.IntRange(min=4), default=32, show_default=True,
+              help="Network width at full resolution.")
+@click.option("--n-blocks", type=click.IntRange(min=0), default=9, show_default=True,
+              help="Style-modulated residual blocks.")
+@click.option("--l1-weight", type=click.FloatRange(min=0), default=10.0, show_default=True,
+              help="L1 reconstruction weight (pix2pix).")
+@click.option("--gan-weight", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="Adversarial loss weight.")
+@click.option("--recovery-weight", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="Map recovery (cycle) loss weight; 0 disables the recovery network.")
+@click.option("--cache-maps", is_flag=True, help="Compute each image's map once, cached in the run.")
+def mapping(**kw) -> None:
+    """Train a mapping network: structure maps + appearance -> image.
+
+    \b
+    Examples:
+      lgan-video train mapping photos/ --out runs/map_edge --mode edge
+      lgan-video train mapping clip.mp4 --out runs/map_seg --mode seg --classes 8 --cache-maps
+    """
+    from lgan_video.training.mapping import MappingOptions, train_mapping
+
+    _run(train_mapping, MappingOptions, kw)
+
+
+@train.command("sr")
+@_train_options(steps=50_000, batch_size=16)
+@click.option("--scale", type=click.Choice(["2", "3", "4"]), default="2", show_default=True,
+              help="Upscaling factor.")
+@click.option("--channels", type=click.IntRange(min=4), default=32, show_default=True,
+              help="Feature channels.")
+@click.option("--blocks", type=click.IntRange(min=0), default=4, show_default=True,
+              help="Residual-dense blocks.")
+@click.option("--patch", type=click.IntRange(min=8), default=64, show_default=True,
+              help="HR crop side (rounded down to a multiple of the scale).")
+@click.option("--gan-weight", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Adversarial weight (0 = PSNR-oriented L1 only).")
+@click.option("--degrade/--no-degrade", default=False, show_default=True,
+              help="Real-ESRGAN-like blur, noise and JPEG on the LR inputs.")
+def sr(scale: str, **kw) -> None:
+    """Train the super-resolution network on HR images.
+
+    \b
+    Examples:
+      lgan-video train sr photos/ --out runs/sr --scale 2
+      lgan-video train sr frames/ --out runs/sr4 --scale 4 --degrade --gan-weight 0.01
+    """
+    from lgan_video.training.sr import SROptions, train_sr
+
+    _run(train_sr, SROptions, {**kw, "scale": int(scale)})
+
+
+@click.command()
+@click.option("--g1", "g1_run", type=click.Path(exists=True, path_type=Path), required=True,
+              help="G1 run folder (its EMA weights are exported).")
+@click.option("--mapping", "mapping_runs", type=click.Path(exists=True, path_type=Path),
+              multiple=True, required=True, help="Mapping run folder; repeat for edge and seg.")
+@click.option("--sr", "sr_run", type=click.Path(exists=True, path_type=Path), default=None,
+              help="SR run folder (optional).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Bundle folder.")
+@click.option("--half", is_flag=True, help="Store weights as float16 (half the size).")
+@overwrite_option
+@common_options
+def export(g1_run: Path, mapping_runs: tuple[Path, ...], sr_run: Path | None, output: Path,
+           half: bool, overwrite: bool, quiet: bool) -> None:
+    """Bundle trained runs into a model for `lgan-video render --model`.
+
+    \b
+    Examples:
+      lgan-video export --g1 runs/g1 --mapping runs/map_edge --sr runs/sr -o my_model
+      lgan-video export --g1 runs/g1 --mapping runs/map_edge --mapping runs/map_seg -o m --half
+    """
+    from lgan_video.training.export import export_bundle
+
+    path = export_bundle(g1_run, list(mapping_runs), output, sr=sr_run, half=half,
+                         overwrite=overwrite)
+    click.echo(f"wrote {path}")
+
+
+@click.command("eval")
+@click.argument("kind", type=click.Choice(["g1", "mapping", "sr"]))
+@click.argument("model", type=click.Path(exists=True, path_type=Path))
+@click.argument("data", type=click.Path(exists=True, path_type=Path))
+@click.option("--n", type=click.IntRange(min=2), default=1000, show_default=True,
+              help="Images to generate (g1) or to evaluate on (mapping, sr).")
+@click.option("--fid/--no-fid", default=True, show_default=True,
+              help="G1: also FID and KID (needs the [metrics] extra).")
+@click.option("--mode", type=click.Choice(["edge", "seg"]), default=None,
+              help="Mapping network of a bundle [default: its first].")
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True,
+              help="Where to run the networks.")
+@json_option
+@common_options
+def eval_(kind: str, model: Path, data: Path, n: int, fid: bool, mode: str | None, device: str,
+          as_json: bool, quiet: bool) -> None:
+    """Score a run folder or bundle MODEL against the images in DATA.
+
+    g1: SWD, FID and KID of generated images; mapping: PSNR/SSIM of translations of DATA's images
+    from their own maps; sr: PSNR/SSIM on Y (border = scale) of SR and of bicubic.
+
+    \b
+    Examples:
+      lgan-video eval g1 runs/g1 paintings/ --n 5000
+      lgan-video eval sr my_model test_hr/ --json
+      lgan-video eval mapping runs/map_edge photos/ --n 50
+    """
+    from lgan_video.metrics import evaluate as ev
+
+    if kind == "g1":
+        scores = ev.evaluate_g1(model, data, n=n, fid=fid, device=device)
+    elif kind == "mapping":
+        scores = ev.evaluate_mapping(model, data, n=n, device=device, mode=mode)
+    else:
+        scores = ev.evaluate_sr(model, data, n=n, device=device)
+    if as_json:
+        click.echo(json.dumps(scores, indent=2))
+    else:
+        for key, value in scores.items():
+            click.echo(f"{key:>16}  {value:.4f}" if isinstance(value, float) else f"{key:>16}  {value}")
+
+
+COMMANDS = [train, export, eval_]

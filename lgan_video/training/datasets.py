@@ -1,0 +1,225 @@
+"""The three training sets: what one sample is for G1, for the mapping network and for SR.
+
+Samples are indexed by ``(index, epoch)`` pairs from :class:`data.BatchSampler`; all randomness
+comes from :func:`data.sample_rng`, so a sample is a pure function of ``(seed, epoch, index)``.
+Datasets return uint8 arrays; the collate functions convert through ``imageops.to_tensor``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from lgan_video.imageops import to_tensor
+from lgan_video.training.data import Source, sample_rng
+
+
+def resize_short(img: np.ndarray, short: int) -> np.ndarray:
+    """Resize uint8 ``(H, W, C)`` so its short side is ``short`` (area down, bicubic up)."""
+    h, w = img.shape[:2]
+    if min(h, w) == short:
+        return img
+    k = short / min(h, w)
+    size = (max(short, round(w * k)), max(short, round(h * k)))
+    interp = cv2.INTER_AREA if k < 1 else cv2.INTER_CUBIC
+    return cv2.resize(img, size, interpolation=interp)
+
+
+def crop(img: np.ndarray, x: int, y: int, w: int, h: int) -> np.ndarray:
+    """The ``w x h`` window at ``(x, y)`` of an ``(H, W, ...)`` array."""
+    return img[y:y + h, x:x + w]
+
+
+def center_crop(img: np.ndarray, size: int) -> np.ndarray:
+    """The central ``size x size`` window (the image must be at least that big)."""
+    h, w = img.shape[:2]
+    return crop(img, (w - size) // 2, (h - size) // 2, size, size)
+
+
+def random_window(rng: np.random.Generator, h: int, w: int, size: int) -> tuple[int, int]:
+    """Top-left ``(x, y)`` of a uniformly placed ``size x size`` window in an ``h x w`` image."""
+    return int(rng.integers(0, w - size + 1)), int(rng.integers(0, h - size + 1))
+
+
+def maybe_flip(img: np.ndarray, flip: bool) -> np.ndarray:
+    """Mirror left-right when ``flip``; always returns a contiguous array."""
+    return np.ascontiguousarray(img[:, ::-1] if flip else img)
+
+
+def bicubic_resize(img: np.ndarray, width: int, height: int) -> np.ndarray:
+    """uint8 RGB ``(H, W, 3)`` -> ``(height, width, 3)``, antialiased bicubic (as MATLAB imresize).
+
+    The standard low-resolution input of SR benchmarks; used by training and evaluation alike.
+    """
+    x = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1)[None].float()
+    y = F.interpolate(x, size=(height, width), mode="bicubic", antialias=True, align_corners=False)
+    return y.round().clamp(0, 255).to(torch.uint8)[0].permute(1, 2, 0).contiguous().numpy()
+
+
+class G1Dataset(torch.utils.data.Dataset):
+    """Images resized (short side) and center-cropped to ``resolution``, randomly mirrored."""
+
+    def __init__(self, source: Source, resolution: int, seed: int) -> None:
+        self.source, self.resolution, self.seed = source, resolution, seed
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def __getitem__(self, key: tuple[int, int]) -> np.ndarray:
+        index, epoch = key
+        rng = sample_rng(self.seed, epoch, index)
+        img = center_crop(resize_short(self.source.load(index), self.resolution), self.resolution)
+        return maybe_flip(img, rng.random() < 0.5)  # (R, R, 3) uint8
+
+
+def collate_images(batch: list[np.ndarray]) -> torch.Tensor:
+    """uint8 ``(H, W, 3)`` samples -> ``(B, 3, H, W)`` float in [-1, 1]."""
+    return to_tensor(np.stack(batch))
+
+
+class MappingDataset(torch.utils.data.Dataset):
+    """(structure map, appearance, target) triples for the mapping network.
+
+    The target is a random ``size x size`` crop of the image resized to short side ``size``, maybe
+    mirrored. Its map is extracted from the whole resized image (as at render time, where maps come
+    from whole frames) and cropped/mirrored the same way; ``cache_dir`` keeps those maps as ``.npy``
+    files keyed by the MapConfig. The appearance input is a *different* crop of the same image
+    (60-100 % of the short side, anywhere, its own mirror) resized to ``appearance_size``: it shares
+    colours and texture with the target but not its layout, so the style encoder cannot learn to
+    copy structure and must learn the look. With ``train=False`` crops are central and there is no
+    jitter (evaluation).
+    """
+
+    def __init__(self, source: Source, size: int, map_cfg, appearance_size: int, seed: int,
+                 cache_dir: Path | None = None, train: bool = True) -> None:
+        self.source, self.size, self.map_cfg = source, size, map_cfg
+        self.appearance_size, self.seed, self.train = appearance_size, seed, train
+        self.cache_dir = cache_dir / map_cache_key(map_cfg, size) if cache_dir else None
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def __getitem__(self, key: tuple[int, int]) -> dict[str, np.ndarray]:
+        index, epoch = key
+        rng = sample_rng(self.seed, epoch, index)
+        full = resize_short(self.source.load(index), self.size)
+        full_map = self._map(index, full)
+        h, w = full.shape[:2]
+        if self.train:
+            (x, y), flip = random_window(rng, h, w, self.size), rng.random() < 0.5
+        else:
+            (x, y), flip = ((w - self.size) // 2, (h - self.size) // 2), False
+        target = maybe_flip(crop(full, x, y, self.size, self.size), flip)
+        structure = maybe_flip(crop(full_map, x, y, self.size, self.size), flip)
+        return {"map": structure, "appearance": self._appearance(full, rng), "target": target}
+
+    def _appearance(self, full: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        h, w = full.shape[:2]
+        a = self.appearance_size
+        if not self.train:
+            return cv2.resize(full, (a, a), interpolation=cv2.INTER_AREA)
+        side = max(8, int(min(h, w) * rng.uniform(0.6, 1.0)))
+        x, y = random_window(rng, h, w, side)
+        patch = maybe_flip(crop(full, x, y, side, side), rng.random() < 0.5)
+        interp = cv2.INTER_AREA if side > a else cv2.INTER_CUBIC
+        return cv2.resize(patch, (a, a), interpolation=interp)
+
+    def _map(self, index: int, full: np.ndarray) -> np.ndarray:
+        from lgan_video.maps import extract_map
+
+        if self.cache_dir is None:
+            return extract_map(full, self.map_cfg)
+        name = hashlib.sha1(self.source.names[index].encode()).hexdigest()[:20]
+        path = self.cache_dir / f"{name}.npy"
+        if path.exists():
+            return np.load(path)
+        structure = extract_map(full, self.map_cfg)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npy")
+        np.save(tmp, structure)
+        os.replace(tmp, path)  # workers may race; the rename is atomic and the content identical
+        return structure
+
+
+def map_cache_key(map_cfg, size: int) -> str:
+    """A short hash naming the cache folder of maps made with ``map_cfg`` at ``size``."""
+    blob = json.dumps({"map": map_cfg.to_dict(), "size": size}, sort_keys=True)
+    return hashlib.sha1(blob.encode()).hexdigest()[:12]
+
+
+def collate_mapping(batch: list[dict[str, np.ndarray]]) -> dict[str, torch.Tensor]:
+    """-> ``map`` uint8 ``(B, H, W)``, ``appearance`` and ``target`` ``(B, 3, h, w)`` in [-1, 1]."""
+    return {
+        "map": torch.from_numpy(np.stack([b["map"] for b in batch])),
+        "appearance": to_tensor(np.stack([b["appearance"] for b in batch])),
+        "target": to_tensor(np.stack([b["target"] for b in batch])),
+    }
+
+
+class SRDataset(torch.utils.data.Dataset):
+    """(LR, HR) pairs: a random ``patch x patch`` HR crop (mirrored, rotated) and its LR version.
+
+    ``patch`` is rounded down to a multiple of ``scale``. LR = bicubic downscale by ``scale``; with
+    ``degrade`` a Real-ESRGAN-style first-order chain is applied (see :func:`degrade`).
+    """
+
+    def __init__(self, source: Source, patch: int, scale: int, seed: int, degrade: bool) -> None:
+        self.source, self.scale, self.seed, self.degrade = source, scale, seed, degrade
+        self.patch = patch - patch % scale
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def __getitem__(self, key: tuple[int, int]) -> dict[str, np.ndarray]:
+        index, epoch = key
+        rng = sample_rng(self.seed, epoch, index)
+        img = self.source.load(index)
+        if min(img.shape[:2]) < self.patch:
+            img = resize_short(img, self.patch)
+        x, y = random_window(rng, img.shape[0], img.shape[1], self.patch)
+        hr = maybe_flip(crop(img, x, y, self.patch, self.patch), rng.random() < 0.5)
+        hr = np.ascontiguousarray(np.rot90(hr, int(rng.integers(0, 4))))
+        lr = degrade(hr, self.scale, rng) if self.degrade else self.downscale(hr)
+        return {"lr": lr, "hr": hr}
+
+    def downscale(self, hr: np.ndarray) -> np.ndarray:
+        return bicubic_resize(hr, hr.shape[1] // self.scale, hr.shape[0] // self.scale)
+
+
+def degrade(hr: np.ndarray, scale: int, rng: np.random.Generator) -> np.ndarray:
+    """Real-ESRGAN-like first-order degradation of uint8 ``(H, W, 3)`` -> LR ``(H/s, W/s, 3)``.
+
+    With probability 0.7 a Gaussian blur (sigma 0.2-2), then the bicubic downscale, then with
+    probability 0.5 Gaussian noise (sigma 1-10 grey levels, colour or grey), then with probability
+    0.5 JPEG compression at quality 60-95. Lighter than the paper's second-order chain, which is
+    tuned for real-world photos rather than stylized frames.
+    """
+    img = hr
+    if rng.random() < 0.7:
+        sigma = float(rng.uniform(0.2, 2.0))
+        k = 2 * int(np.ceil(3 * sigma)) + 1
+        img = cv2.GaussianBlur(img, (k, k), sigma)
+    img = bicubic_resize(img, hr.shape[1] // scale, hr.shape[0] // scale)
+    if rng.random() < 0.5:
+        sigma = float(rng.uniform(1.0, 10.0))
+        shape = img.shape[:2] + (1,) if rng.random() < 0.4 else img.shape
+        noise = rng.normal(0.0, sigma, size=shape).astype(np.float32)
+        img = np.clip(img.astype(np.float32) + noise + 0.5, 0, 255).astype(np.uint8)
+    if rng.random() < 0.5:
+        quality = int(rng.integers(60, 96))
+        ok, buf = cv2.imencode(".jpg", img[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
+        img = np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[:, :, ::-1])
+    return img
+
+
+def collate_sr(batch: list[dict[str, np.ndarray]]) -> dict[str, torch.Tensor]:
+    """-> ``lr`` ``(B, 3, h, w)`` and ``hr`` ``(B, 3, s*h, s*w)``, both in [-1, 1]."""
+    return {"lr": to_tensor(np.stack([b["lr"] for b in batch])),
+            "hr": to_tensor(np.stack([b["hr"] for b in batch]))}

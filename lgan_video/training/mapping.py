@@ -1,0 +1,213 @@
+"""Mapping-network training: structure map + appearance -> image, pix2pix-style with a style input.
+
+Per iteration (like CycleGAN's ``optimize_parameters``):
+
+1. D step: the patch discriminator scores (map, target) as real and (map, G(map, appearance)) as
+   fake (least-squares GAN loss, as pix2pix/CycleGAN).
+2. R step (when ``recovery_weight > 0``): the recovery network learns image -> map on real targets.
+3. G step: fool D, stay close to the target (L1, weight ``l1_weight``), and let the frozen recovery
+   network find the input map again in the output (the paper's image recovery / cycle constraint).
+
+Optimizers: Adam 2e-4, betas (0.5, 0.999) (pix2pix). The maps come from ``lgan_video.maps`` with
+the MapConfig saved in the run, the same code the renderer uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from lgan_video.errors import LganError
+from lgan_video.imageops import to_uint8
+from lgan_video.training import losses as L
+from lgan_video.training.data import Source, split_holdout
+from lgan_video.training.datasets import MappingDataset, collate_mapping
+from lgan_video.training.logger import image_grid
+from lgan_video.training.loop import StepContext, Task, TrainOptions, train
+
+LR, BETAS = 2e-4, (0.5, 0.999)
+EVAL_IMAGES = 8
+
+
+@dataclass(frozen=True)
+class MappingOptions:
+    """Mapping task options: map ``mode`` (``classes`` for seg), crop ``size``, network width
+    (``base_channels``, also used for the discriminator and the recovery network), loss weights."""
+
+    mode: str = "edge"
+    size: int = 128
+    classes: int = 8
+    base_channels: int = 32
+    n_blocks: int = 9
+    style_dim: int = 64
+    appearance_size: int = 64
+    l1_weight: float = 10.0
+    gan_weight: float = 1.0
+    recovery_weight: float = 1.0
+    cache_maps: bool = False
+
+    def map_config(self):
+        from lgan_video.maps import MapConfig
+
+        return MapConfig(mode=self.mode, classes=self.classes)
+
+    def network_config(self, map_channels: int):
+        from lgan_video.models import MappingConfig
+
+        try:
+            cfg = MappingConfig(map_channels=map_channels, style_dim=self.style_dim,
+                                base_channels=self.base_channels, n_blocks=self.n_blocks,
+                                appearance_size=self.appearance_size,
+                                d_channels=self.base_channels, recovery_channels=self.base_channels)
+        except ValueError as e:
+            raise LganError(f"invalid mapping configuration: {e}") from None
+        if self.size % cfg.multiple:
+            raise LganError(f"--size {self.size} must be a multiple of {cfg.multiple}")
+        return cfg
+
+
+class MappingTask(Task):
+    """Mapping network G, patch discriminator D, optional recovery network R."""
+
+    name = "mapping"
+
+    def __init__(self, opts: MappingOptions) -> None:
+        self.opts, self.map_cfg = opts, opts.map_config()
+        self.cfg = opts.network_config(self.map_cfg.channels)
+        self.collate = collate_mapping
+
+    def options(self) -> dict[str, Any]:
+        return {**asdict(self.opts), "lr": LR, "betas": list(BETAS),
+                "network": self.cfg.to_dict(), "map": self.map_cfg.to_dict()}
+
+    def video_short_side(self) -> int:
+        return self.opts.size
+
+    def min_items(self) -> int:
+        return 2
+
+    def build(self, source: Source, device: torch.device, run_dir: Path, seed: int) -> None:
+        from lgan_video.models import MappingNetwork, PatchDiscriminator, RecoveryNetwork
+
+        self.g = MappingNetwork(self.cfg).to(device)
+        self.d = PatchDiscriminator(self.cfg).to(device)
+        self.opt_g = torch.optim.Adam(self.g.parameters(), LR, betas=BETAS)
+        self.opt_d = torch.optim.Adam(self.d.parameters(), LR, betas=BETAS)
+        self.r = None
+        if self.opts.recovery_weight > 0:
+            self.r = RecoveryNetwork(self.cfg).to(device)
+            self.opt_r = torch.optim.Adam(self.r.parameters(), LR, betas=BETAS)
+        train_idx, held = split_holdout(len(source))
+        cache = run_dir / "map_cache" if self.opts.cache_maps else None
+        self.dataset = MappingDataset(source.subset(train_idx), self.opts.size, self.map_cfg,
+                                      self.cfg.appearance_size, seed, cache)
+        eval_src = source.subset(held or train_idx[:EVAL_IMAGES])
+        eval_set = MappingDataset(eval_src, self.opts.size, self.map_cfg,
+                                  self.cfg.appearance_size, seed, cache, train=False)
+        self.eval_batch = collate_mapping([eval_set[(i, 0)] for i in range(len(eval_set))])
+        self.device = device
+
+    def modules(self) -> dict[str, nn.Module]:
+        return {"g": self.g, "d": self.d} | ({"r": self.r} if self.r is not None else {})
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"g": self.opt_g, "d": self.opt_d} | ({"r": self.opt_r} if self.r is not None else {})
+
+    def to_device(self, batch: dict[str, torch.Tensor], device: torch.device) -> dict:
+        from lgan_video.maps import map_to_tensor
+
+        return {"map": map_to_tensor(batch["map"].numpy(), self.map_cfg, device),
+                "appearance": batch["appearance"].to(device, non_blocking=True),
+                "target": batch["target"].to(device, non_blocking=True)}
+
+    def train_step(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, float]:
+        maps, appearance, target = batch["map"], batch["appearance"], batch["target"]
+        out = self.d_step(maps, appearance, target, ctx)
+        if self.r is not None:
+            out.update(self.r_step(maps, target, ctx))
+        out.update(self.g_step(maps, appearance, target, ctx))
+        return out
+
+    def d_step(self, maps, appearance, target, ctx: StepContext) -> dict[str, float]:
+        """(map, target) is real, (map, G(map, appearance)) fake; one D pass over both."""
+        with ctx.autocast():
+            with torch.no_grad():
+                fake = self.g(maps, appearance).to(target.dtype)
+            scores = self.d(torch.cat([maps, maps]), torch.cat([target, fake])).float()
+        real_s, fake_s = scores.chunk(2)
+        loss = L.d_lsgan(real_s, fake_s)
+        ctx.optimize("d", loss, self.opt_d)
+        return {"d_loss": loss.item()}
+
+    def r_step(self, maps, target, ctx: StepContext) -> dict[str, float]:
+        """The recovery network learns to read the structure map off real images."""
+        with ctx.autocast():
+            loss = L.recovery_loss(self.r(target), maps)
+        ctx.optimize("r", loss, self.opt_r)
+        return {"r_loss": loss.item()}
+
+    def g_step(self, maps, appearance, target, ctx: StepContext) -> dict[str, float]:
+        """Adversarial + L1 to the target + recovery of the input map from the output."""
+        self.d.requires_grad_(False)
+        if self.r is not None:
+            self.r.requires_grad_(False)
+        with ctx.autocast():
+            fake = self.g(maps, appearance)
+            adv = L.g_lsgan(self.d(maps, fake).float())
+            rec = L.l1(fake, target)
+            loss = self.opts.gan_weight * adv + self.opts.l1_weight * rec
+            out = {"g_adv": adv.item(), "g_l1": rec.item()}
+            if self.r is not None:
+                cyc = L.recovery_loss(self.r(fake), maps)
+                loss = loss + self.opts.recovery_weight * cyc
+                out["g_recovery"] = cyc.item()
+        ctx.optimize("g", loss, self.opt_g, clip=10.0)
+        self.d.requires_grad_(True)
+        if self.r is not None:
+            self.r.requires_grad_(True)
+        return out
+
+    @torch.no_grad()
+    def translate_eval(self) -> np.ndarray:
+        """Outputs for the evaluation batch: uint8 ``(N, size, size, 3)``."""
+        b = self.to_device(self.eval_batch, self.device)
+        self.g.eval()
+        try:
+            return to_uint8(self.g(b["map"], b["appearance"]))
+        finally:
+            self.g.train()
+
+    def sample_grid(self) -> np.ndarray:
+        """Rows of [map | appearance | output | target]."""
+        import cv2
+
+        from lgan_video.maps import map_preview
+
+        s = self.opts.size
+        out, target = self.translate_eval(), to_uint8(self.eval_batch["target"])
+        app = to_uint8(self.eval_batch["appearance"])
+        tiles = []
+        for i in range(len(out)):
+            tiles += [map_preview(self.eval_batch["map"][i].numpy(), self.map_cfg),
+                      cv2.resize(app[i], (s, s), interpolation=cv2.INTER_CUBIC), out[i], target[i]]
+        return image_grid(np.stack(tiles), cols=4)
+
+    def evaluate(self) -> dict[str, float]:
+        from lgan_video.metrics import psnr
+
+        out, target = self.translate_eval(), to_uint8(self.eval_batch["target"])
+        return {"eval/psnr": float(np.mean([psnr(o, t) for o, t in zip(out, target, strict=True)]))}
+
+    def export(self) -> tuple[dict[str, nn.Module], dict[str, Any]]:
+        return {"mapping": self.g}, {"network": "mapping", "weights": "mapping.safetensors",
+                                     "config": self.cfg.to_dict(), "map": self.map_cfg.to_dict()}
+
+
+def train_mapping(opts: TrainOptions, mapping: MappingOptions) -> Path:
+    """Train a mapping network for ``mapping.mode`` maps of ``opts.data`` into ``opts.out``."""
+    return train(MappingTask(mapping), opts)
