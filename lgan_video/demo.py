@@ -43,19 +43,29 @@ def run_demo(
     t0 = time.perf_counter()
     pipe = load_pipeline(model, device)
     files = {"walk": out / "walk_stages.gif", "clip": out / "clip.mp4"}
-    _check_free(list(files.values()), overwrite)
+    renders = {f"{m}{s}": out / f"clip_{m}{s}" for m in pipe.modes for s in (".mp4", ".gif")}
+    _check_free([*files.values(), *renders.values()], overwrite)
     interpolate(files["walk"], seeds=DEMO_SEEDS, frames_per_seed=16, loop=True, stages=True,
                 pipeline=pipe, overwrite=overwrite, quiet=quiet)
     write_demo_clip(files["clip"], overwrite=overwrite)
     for mode in pipe.modes:
-        for suffix in (".mp4", ".gif"):
-            target = out / f"clip_{mode}{suffix}"
-            render(files["clip"], target, mode=mode, seeds=DEMO_SEEDS, style_period=1.5,
-                   pipeline=pipe, overwrite=overwrite, quiet=quiet)
-            files[f"{mode}{suffix}"] = target
+        render(files["clip"], renders[f"{mode}.mp4"], mode=mode, seeds=DEMO_SEEDS,
+               style_period=1.5, pipeline=pipe, overwrite=overwrite, quiet=quiet)
+        transcode(renders[f"{mode}.mp4"], renders[f"{mode}.gif"], overwrite=overwrite)
+    files.update(renders)
     result = {k: str(v) for k, v in files.items()}
     result["seconds"] = f"{time.perf_counter() - t0:.1f}"
     return result
+
+
+def transcode(src: Path, dst: Path, overwrite: bool = False) -> int:
+    """Re-encode ``src`` as ``dst`` (format by suffix) at the same fps; returns the frame count."""
+    from lgan_video.media import open_reader, open_writer
+
+    with open_reader(src) as reader, open_writer(dst, reader.fps, overwrite=overwrite) as writer:
+        for frame in reader:
+            writer.write(frame)
+        return writer.frames_written
 
 
 def _check_free(paths: list[Path], overwrite: bool) -> None:
