@@ -24,6 +24,24 @@ def make_tiny_bundle(
     classes) need sizes that are multiples of 4; SR is x2 (``sr=False``: no SR, scale 1). The
     weights depend only on ``seed``; the global RNG state is left untouched. Work size 64.
     """
+    return make_random_bundle(path, TINY_G1, TINY_MAPPING, TINY_SR if sr else None, modes=modes,
+                              classes=4, work_size=64, seed=seed,
+                              provenance={"kind": "tiny random test bundle", "seed": seed})
+
+
+def make_random_bundle(
+    path: str | Path,
+    g1: dict,
+    mapping: dict,
+    sr: dict | None,
+    modes: Sequence[str] = ("edge", "seg"),
+    classes: int = 8,
+    work_size: int = 128,
+    seed: int = 0,
+    provenance: dict | None = None,
+) -> Path:
+    """A bundle of randomly initialised networks built from config keyword dicts (for tests and
+    benchmarks, where only shapes and speed matter). ``mapping`` omits ``map_channels``."""
     from lgan_video.bundle import save_bundle
     from lgan_video.maps import MapConfig
     from lgan_video.models import (
@@ -37,17 +55,16 @@ def make_tiny_bundle(
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        g1 = G1Generator(G1Config(**TINY_G1))
+        generator = G1Generator(G1Config(**g1))
         mappings = {}
         for mode in modes:
-            map_cfg = MapConfig(mode=mode, classes=4)
-            net = MappingNetwork(MappingConfig(map_channels=map_cfg.channels, **TINY_MAPPING))
+            map_cfg = MapConfig(mode=mode, classes=classes)
+            net = MappingNetwork(MappingConfig(map_channels=map_cfg.channels, **mapping))
             mappings[mode] = (net, map_cfg)
-        upscaler = SRNetwork(SRConfig(**TINY_SR)) if sr else None
-        _randomize_norms(g1)
-    provenance = {"kind": "tiny random test bundle", "seed": seed}
-    return save_bundle(path, g1=g1, mappings=mappings, sr=upscaler, work_size=64,
-                       provenance=provenance)
+        upscaler = SRNetwork(SRConfig(**sr)) if sr is not None else None
+        _randomize_norms(generator)
+    return save_bundle(path, g1=generator, mappings=mappings, sr=upscaler, work_size=work_size,
+                       provenance=provenance or {"kind": "random bundle", "seed": seed})
 
 
 def _randomize_norms(net: torch.nn.Module) -> None:

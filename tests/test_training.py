@@ -26,15 +26,6 @@ FAST = ["--batch-size", "4", "--workers", "0", "--sample-every", "1", "--eval-ev
         "--checkpoint-every", "1", "-q"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # Tiny networks are faster on one thread, and the suite shares the CPU with other tests.
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
     """12 clip-art PNGs (64x48) in a nested folder."""

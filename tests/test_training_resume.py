@@ -17,14 +17,6 @@ from lgan_video.synthetic import scene_frames
 from lgan_video.training.loop import TrainOptions
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("resume_data")

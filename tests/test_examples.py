@@ -1,0 +1,50 @@
+"""The example script and the render benchmark run as users run them: as subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from lgan_video.media import probe
+
+ROOT = Path(__file__).resolve().parent.parent
+# One intra-op thread: tiny models on a shared machine run fastest without thread contention.
+ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def _run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *map(str, args)], cwd=cwd, env=ENV,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_python_api_example_renders_every_frame(clip_mp4, tiny_bundle, tmp_path):
+    out = tmp_path / "styled.mp4"
+    proc = _run(ROOT / "examples" / "python_api.py", clip_mp4, out, "--model", tiny_bundle,
+                "--mode", "seg", "--device", "cpu", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    src, info = probe(clip_mp4), probe(out)
+    assert info.frame_count == src.frame_count == 12
+    assert info.fps == src.fps
+    assert info.height == 64 * 2  # tiny bundle: work size 64, SR x2
+    assert "translated (1, 3, 64, " in proc.stderr  # the single-frame walkthrough ran
+
+
+def test_render_speed_benchmark_reports_positive_speeds(tmp_path):
+    proc = _run(ROOT / "benchmarks" / "render_speed.py", "--sizes", "120", "--frames", "4",
+                "--batch-size", "2", "4", "--threads", "1", "--device", "cpu", "--json",
+                cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["device"] == "cpu" and report["scale"] == 2 and report["work_size"] == 96
+    assert [r["batch_size"] for r in report["rows"]] == [2, 4]
+    for row in report["rows"]:
+        assert row["input"] == "214x120"
+        assert row["work"] == "168x96" and row["output"] == "336x192"
+        assert row["frames_per_second"] > 0 and row["serial_frames_per_second"] > 0
+        assert set(row["ms_per_frame"]) == {"decode", "resize", "maps", "g1_style", "mapping",
+                                            "sr", "encode"}
+        assert all(ms > 0 for ms in row["ms_per_frame"].values())
+    assert list(tmp_path.iterdir()) == []  # temporary clips and bundle cleaned up
