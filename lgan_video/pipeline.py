@@ -171,25 +171,24 @@ class Pipeline:
         skips SR). ``stages=True`` yields panels [frame | map | translated | upscaled].
         """
         from lgan_video.maps import MapExtractor
+        from lgan_video.streaming import prefetch
 
         net = self.mapping(mode)
         map_cfg = dataclasses.replace(self.bundle.map_configs[mode], temporal=map_temporal)
-        extractor = MapExtractor(map_cfg)
         size = work_size or self.bundle.work_size
+        # Resizing and map extraction (OpenCV, GIL released) run in a thread beside inference.
+        prepared = prefetch(_prepare(frames, MapExtractor(map_cfg), size, net.cfg.multiple, stages),
+                            maxsize=2 * batch_size)
         latent_iter = iter(latents)
-        dims = None
-        for batch in _batches(frames, batch_size):
-            dims = dims or work_dims(batch[0].shape[1], batch[0].shape[0], size, net.cfg.multiple)
+        for batch in _batches(prepared, batch_size):
             z = [_next_latent(latent_iter) for _ in batch]
-            yield from self._render_batch(batch, z, mode, extractor, dims, stages, upscale)
+            yield from self._render_batch(batch, z, mode, map_cfg, stages, upscale)
 
-    def _render_batch(self, frames, z, mode, extractor, dims, stages, upscale):
-        """One batch of :meth:`render`: list of uint8 frames -> list of uint8 outputs."""
+    def _render_batch(self, batch, z, mode, cfg, stages, upscale):
+        """One batch of :meth:`render`: list of (frame, map) -> list of uint8 outputs."""
         from lgan_video.maps import map_preview, map_to_tensor
 
-        cfg = extractor.cfg
-        small = [_resize(f, dims) for f in frames]
-        maps = np.stack([extractor(f) for f in small])  # (B, h, w) uint8
+        maps = np.stack([m for _, m in batch])  # (B, h, w) uint8
         appearance = self.appearance(z)
         with torch.inference_mode():
             x = map_to_tensor(maps, cfg, self.device, self.dtype)
@@ -202,7 +201,16 @@ class Pipeline:
         mid = to_uint8(translated)
         return [np.concatenate([_fit(f, height), _fit(map_preview(m, cfg), height, nearest=True),
                                 _fit(t, height), o], axis=1)
-                for f, m, t, o in zip(frames, maps, mid, result, strict=True)]
+                for (f, m), t, o in zip(batch, mid, result, strict=True)]
+
+
+def _prepare(frames: Iterable[np.ndarray], extractor, work_size: int, multiple: int,
+             keep_frames: bool) -> Iterator[tuple[np.ndarray | None, np.ndarray]]:
+    """Per frame: (the frame if ``keep_frames``, its structure map at the working size)."""
+    dims = None
+    for frame in frames:
+        dims = dims or work_dims(frame.shape[1], frame.shape[0], work_size, multiple)
+        yield (frame if keep_frames else None), extractor(_resize(frame, dims))
 
 
 def _pad_reflect(x: torch.Tensor, pad_h: int, pad_w: int) -> torch.Tensor:
