@@ -64,6 +64,7 @@ class Pipeline:
         self.bundle, self.device, self.dtype = bundle, device, dtype
         self._fmt = torch.channels_last if device.type == "cuda" else torch.contiguous_format
         self._g1_cache: OrderedDict[bytes, torch.Tensor] = OrderedDict()
+        self._style_cache: dict[str, OrderedDict[bytes, torch.Tensor]] = {}
 
     @classmethod
     def from_bundle(
@@ -90,6 +91,11 @@ class Pipeline:
     def modes(self) -> tuple[str, ...]:
         """Map modes the bundle can translate."""
         return self.bundle.modes
+
+    @property
+    def work_size(self) -> int:
+        """Short side the mapping networks work at by default."""
+        return self.bundle.work_size
 
     @property
     def z_dim(self) -> int:
@@ -123,12 +129,15 @@ class Pipeline:
         if maps.ndim != 4 or maps.shape[1] != net.cfg.map_channels:
             raise LganError(f"{mode} maps must be (B, {net.cfg.map_channels}, H, W), "
                             f"got {tuple(maps.shape)}")
+        return self._paint(net, maps, net.encode_style(self._in(appearance)))
+
+    def _paint(self, net, maps: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        """Pad maps to the network's multiple, translate with ``style (B, S)``, crop back."""
         h, w = maps.shape[-2:]
         m = net.cfg.multiple
         maps = self._in(maps)
         if h % m or w % m:
             maps = _pad_reflect(maps, -h % m, -w % m)
-        style = net.encode_style(self._in(appearance))
         return net.translate(maps, style)[..., :h, :w]
 
     @torch.inference_mode()
@@ -139,18 +148,16 @@ class Pipeline:
         return self.bundle.sr(self._in(images)).clamp_(-1.0, 1.0)
 
     def appearance(self, latents: list[torch.Tensor]) -> torch.Tensor:
-        """G1 images for a list of ``(z_dim,)`` latents, reusing those seen recently."""
-        keys = [z.detach().float().cpu().numpy().tobytes() for z in latents]
-        todo = list(dict.fromkeys(k for k in keys if k not in self._g1_cache))
-        if todo:
-            z = torch.stack([torch.from_numpy(np.frombuffer(k, np.float32).copy()) for k in todo])
-            for k, img in zip(todo, self.generate(z), strict=True):
-                self._g1_cache[k] = img
-        for k in keys:
-            self._g1_cache.move_to_end(k)
-        while len(self._g1_cache) > 64:
-            self._g1_cache.popitem(last=False)
-        return torch.stack([self._g1_cache[k] for k in keys])
+        """G1 images ``(B, 3, r, r)`` for a list of ``(z_dim,)`` latents, reusing recent ones."""
+        return _cached(self._g1_cache, latents, self.generate)
+
+    @torch.inference_mode()
+    def styles(self, latents: list[torch.Tensor], mode: str) -> torch.Tensor:
+        """Style vectors ``(B, S)`` of G1(z) for ``mode``'s network, reusing recent ones: a walk
+        repeats latents (one seed: all the same), so G1 and the style encoder run rarely."""
+        net = self.mapping(mode)
+        cache = self._style_cache.setdefault(mode, OrderedDict())
+        return _cached(cache, latents, lambda z: net.encode_style(self.appearance(list(z))))
 
     def render(
         self,
@@ -189,10 +196,10 @@ class Pipeline:
         from lgan_video.maps import map_preview, map_to_tensor
 
         maps = np.stack([m for _, m in batch])  # (B, h, w) uint8
-        appearance = self.appearance(z)
+        style = self.styles(z, mode)
         with torch.inference_mode():
             x = map_to_tensor(maps, cfg, self.device, self.dtype)
-            translated = self.translate(x, appearance, mode)
+            translated = self._paint(self.mapping(mode), x, style)
             out = self.upscale(translated) if upscale else translated
         result = to_uint8(out)
         if not stages:
@@ -211,6 +218,27 @@ def _prepare(frames: Iterable[np.ndarray], extractor, work_size: int, multiple: 
     for frame in frames:
         dims = dims or work_dims(frame.shape[1], frame.shape[0], work_size, multiple)
         yield (frame if keep_frames else None), extractor(_resize(frame, dims))
+
+
+_CACHE_SIZE = 64
+
+
+def _cached(cache: OrderedDict, latents: list[torch.Tensor], compute) -> torch.Tensor:
+    """``compute(z (N, z_dim))`` rows for each latent, through a small LRU ``cache`` keyed by
+    the latent's bytes; only unseen latents are computed, once each."""
+    keys = [z.detach().float().cpu().numpy().tobytes() for z in latents]
+    found = {k: cache[k] for k in dict.fromkeys(keys) if k in cache}
+    todo = [k for k in dict.fromkeys(keys) if k not in found]
+    if todo:
+        z = torch.stack([torch.from_numpy(np.frombuffer(k, np.float32).copy()) for k in todo])
+        found.update(zip(todo, compute(z), strict=True))
+    out = torch.stack([found[k] for k in keys])
+    for k, value in found.items():
+        cache[k] = value
+        cache.move_to_end(k)
+    while len(cache) > _CACHE_SIZE:
+        cache.popitem(last=False)
+    return out
 
 
 def _pad_reflect(x: torch.Tensor, pad_h: int, pad_w: int) -> torch.Tensor:

@@ -96,7 +96,10 @@ def render(
     if mode not in pipe.modes:
         raise LganError(f"this model has no '{mode}' mapping network (it has: {', '.join(pipe.modes)})")
     t0 = time.perf_counter()
-    with open_reader(input, start=start, stride=stride, max_frames=max_frames) as reader:
+    # ffmpeg scales to the working size in its own process: less to pipe, queue and resize.
+    decode_size = (size or pipe.work_size) * (pipe.scale if stages and upscale else 1)
+    with open_reader(input, start=start, stride=stride, max_frames=max_frames,
+                     size=decode_size) as reader:
         period = max(1, round(style_period * float(reader.fps)))
         latents = iter_latents(list(seeds), period, loop=False, z_dim=pipe.z_dim)
         frames = pipe.render(

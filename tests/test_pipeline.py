@@ -120,3 +120,15 @@ def test_render_errors(pipe):
         list(pipe.render(frames, "edge", iter_latents([1], 2, z_dim=16), batch_size=0))
     with pytest.raises(LganError, match="uint8"):
         list(pipe.render([frames[0].astype(np.float32)], "edge", iter_latents([1], 2, z_dim=16)))
+
+
+def test_caches_hold_more_latents_than_their_size(pipe):
+    zs = [seed_latent(i, pipe.z_dim) for i in range(70)]  # more than the 64-entry caches
+    images = pipe.appearance(zs)
+    assert images.shape == (70, 3, 32, 32)
+    torch.testing.assert_close(images[5], pipe.generate(zs[5][None])[0])
+    styles = pipe.styles(zs + zs[:3], "edge")
+    assert styles.shape[0] == 73
+    expected = pipe.mapping("edge").encode_style(images[3:4])[0]
+    torch.testing.assert_close(styles[3], expected)
+    torch.testing.assert_close(styles[70], styles[0])
