@@ -141,7 +141,7 @@ def time_networks(pipe, maps: np.ndarray, mode: str, batch_size: int) -> tuple[d
             style = net.encode_style(pipe.generate(z))
             seconds["g1_style"] += clock.lap()
             x = map_to_tensor(batch, cfg, dev, pipe.dtype).contiguous(memory_format=fmt)
-            image = net.translate(x, style)
+            image = pipe._paint(net, x, style)  # pads to the network's multiple, crops back
             seconds["mapping"] += clock.lap()
             outputs.extend(to_uint8(pipe.upscale(image)))
             seconds["sr"] += clock.lap()
@@ -157,7 +157,7 @@ def time_stages(pipe, clip: Path, mode: str, batch_size: int, work_size: int, tm
     frames = _decode(clip)
     secs["decode"], t0 = time.perf_counter() - t0, time.perf_counter()
     h, w = frames[0].shape[:2]
-    dims = work_dims(w, h, work_size, pipe.mapping(mode).cfg.multiple)
+    dims = work_dims(w, h, work_size)
     small = _resize_all(frames, dims)
     secs["resize"], t0 = time.perf_counter() - t0, time.perf_counter()
     del frames  # large inputs: keep only the work-size copies

@@ -22,19 +22,33 @@ done
 
 common=(--workers 0 --sample-every 250 --checkpoint-every 250 --eval-every 500 -q)
 $LGAN train g1 "$DATA/clipart64/train" --out "$RUNS/g1" --resolution 32 --channels 128 \
-  --batch-size 32 --steps 2000 --loss hinge "${common[@]}" &
+  --batch-size 32 --steps 1500 --loss hinge "${common[@]}" &
 $LGAN train mapping "$DATA/clipart128/train" --out "$RUNS/mapping_edge" --mode edge --size 96 \
-  --base-channels 16 --n-blocks 4 --batch-size 8 --steps 1500 "${common[@]}" &
+  --base-channels 16 --n-blocks 4 --batch-size 8 --steps 1000 "${common[@]}" &
 $LGAN train mapping "$DATA/clipart128/train" --out "$RUNS/mapping_seg" --mode seg --size 96 \
-  --base-channels 16 --n-blocks 4 --batch-size 8 --steps 1200 --cache-maps "${common[@]}" &
+  --base-channels 16 --n-blocks 4 --batch-size 8 --steps 1000 --cache-maps "${common[@]}" &
 $LGAN train sr "$DATA/clipart256/train" --out "$RUNS/sr" --scale 2 --channels 16 --blocks 2 \
   --patch 64 --batch-size 16 --steps 1000 --gan-weight 0 "${common[@]}" &
 wait
 
 $LGAN export --g1 "$RUNS/g1" --mapping "$RUNS/mapping_edge" --mapping "$RUNS/mapping_seg" \
   --sr "$RUNS/sr" -o "$RUNS/bundle" --half --overwrite
-$LGAN eval g1 "$RUNS/bundle" "$DATA/clipart64/holdout" --json > "$RUNS/eval_g1.json"
+$LGAN eval g1 "$RUNS/bundle" "$DATA/clipart64/train" --n 1000 --json > "$RUNS/eval_g1.json"
 $LGAN eval mapping "$RUNS/bundle" "$DATA/clipart128/holdout" --mode edge --json > "$RUNS/eval_mapping_edge.json"
 $LGAN eval mapping "$RUNS/bundle" "$DATA/clipart128/holdout" --mode seg --json > "$RUNS/eval_mapping_seg.json"
 $LGAN eval sr "$RUNS/bundle" "$DATA/clipart256/holdout" --json > "$RUNS/eval_sr.json"
+# Final metrics go into the bundle's provenance (bundle.json is metadata; weights keep their sha256).
+$PY - "$RUNS" <<'PYEOF'
+import json, sys
+from pathlib import Path
+runs = Path(sys.argv[1])
+meta_path = runs / "bundle" / "bundle.json"
+meta = json.loads(meta_path.read_text())
+meta["provenance"]["evaluation"] = {
+    name: json.loads((runs / f"eval_{name}.json").read_text())
+    for name in ("g1", "mapping_edge", "mapping_seg", "sr")
+}
+meta["provenance"]["recipe"] = "examples/train_default.sh"
+meta_path.write_text(json.dumps(meta, indent=2) + "\n")
+PYEOF
 echo "bundle: $RUNS/bundle (copy it to lgan_video/assets/default to ship it)"

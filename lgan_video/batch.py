@@ -64,6 +64,9 @@ def plan_batch(
     src, dst = Path(input_dir), Path(output_dir)
     if not src.is_dir():
         raise LganError(f"not a folder: {src}")
+    if dst.resolve() == src.resolve():
+        raise LganError(f"the output folder is the input folder (outputs would be taken for "
+                        f"finished jobs and become inputs): {dst}")
     entries = sorted((p for p in src.iterdir() if fnmatch.fnmatch(p.name, pattern)), key=_natural_key)
     jobs = [BatchJob(p, dst / f"{p.stem if p.is_file() else p.name}{suffix}")
             for p in entries if _is_input(p)]
@@ -109,16 +112,26 @@ def run_batch(
     from lgan_video.render import load_pipeline
 
     jobs = plan_batch(input_dir, output_dir, pattern, suffix, shard)
-    Path(output_dir).mkdir(parents=True, exist_ok=True)
     outcomes = []
     for job in jobs:
         if pipeline is None and (overwrite or not job.output.exists()):
             pipeline = load_pipeline(model, device)
+            _check_model(pipeline, render_options.get("mode", "edge"), render_options.get("scale"))
+        Path(output_dir).mkdir(parents=True, exist_ok=True)
         outcome = run_job(job, overwrite=overwrite, pipeline=pipeline, **render_options)
         outcomes.append(outcome)
         if on_outcome is not None:
             on_outcome(outcome)
     return outcomes
+
+
+def _check_model(pipeline, mode: str, scale: int | None) -> None:
+    """Problems every job would have are one error, not one failure per job."""
+    from lgan_video.render import check_scale
+
+    check_scale(pipeline, scale)
+    if mode not in pipeline.modes:
+        raise LganError(f"this model has no '{mode}' mapping network (it has: {', '.join(pipeline.modes)})")
 
 
 def parse_shard(text: str) -> tuple[int, int]:

@@ -50,11 +50,14 @@ def pick_dtype(device: torch.device) -> torch.dtype:
     return torch.float32
 
 
-def work_dims(width: int, height: int, work_size: int, multiple: int) -> tuple[int, int]:
-    """(W, H) with the short side about ``work_size``, both rounded to multiples of ``multiple``."""
-    s = work_size / min(width, height)
-    return (max(multiple, round(width * s / multiple) * multiple),
-            max(multiple, round(height * s / multiple) * multiple))
+def work_dims(width: int, height: int, work_size: int) -> tuple[int, int]:
+    """(W, H) with the short side ``work_size`` and the aspect ratio kept (long side even).
+
+    Sizes need not fit the mapping network's multiple: :meth:`Pipeline.translate` pads and crops.
+    """
+    from lgan_video.media import scaled_size
+
+    return scaled_size(width, height, work_size)
 
 
 class Pipeline:
@@ -180,11 +183,11 @@ class Pipeline:
         from lgan_video.maps import MapExtractor
         from lgan_video.streaming import prefetch
 
-        net = self.mapping(mode)
+        self.mapping(mode)  # fails early, naming the modes, for a mode the bundle lacks
         map_cfg = dataclasses.replace(self.bundle.map_configs[mode], temporal=map_temporal)
         size = work_size or self.bundle.work_size
         # Resizing and map extraction (OpenCV, GIL released) run in a thread beside inference.
-        prepared = prefetch(_prepare(frames, MapExtractor(map_cfg), size, net.cfg.multiple, stages),
+        prepared = prefetch(_prepare(frames, MapExtractor(map_cfg), size, stages),
                             maxsize=2 * batch_size)
         latent_iter = iter(latents)
         for batch in _batches(prepared, batch_size):
@@ -211,12 +214,12 @@ class Pipeline:
                 for (f, m), t, o in zip(batch, mid, result, strict=True)]
 
 
-def _prepare(frames: Iterable[np.ndarray], extractor, work_size: int, multiple: int,
+def _prepare(frames: Iterable[np.ndarray], extractor, work_size: int,
              keep_frames: bool) -> Iterator[tuple[np.ndarray | None, np.ndarray]]:
     """Per frame: (the frame if ``keep_frames``, its structure map at the working size)."""
     dims = None
     for frame in frames:
-        dims = dims or work_dims(frame.shape[1], frame.shape[0], work_size, multiple)
+        dims = dims or work_dims(frame.shape[1], frame.shape[0], work_size)
         yield (frame if keep_frames else None), extractor(_resize(frame, dims))
 
 

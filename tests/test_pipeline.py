@@ -68,10 +68,16 @@ def test_bad_mode_and_bad_shapes(pipe, tmp_path):
         pipe.generate(torch.zeros(2, 7))
 
 
-def test_work_dims_rounds_to_the_multiple():
-    assert work_dims(160, 120, 64, 4) == (84, 64)
-    assert work_dims(1920, 1080, 128, 8) == (224, 128)
-    assert work_dims(30, 500, 64, 8) == (64, 1064)
+def test_work_dims_keep_the_aspect_ratio():
+    assert work_dims(160, 120, 64) == (86, 64)
+    assert work_dims(1920, 1080, 128) == (228, 128)
+    assert work_dims(30, 500, 64) == (64, 1066)
+
+
+def test_render_keeps_the_aspect_ratio_of_odd_work_sizes(pipe):
+    frames = list(scene_array(2, 160, 120))
+    out = list(pipe.render(frames, "edge", iter_latents([1], 4, z_dim=pipe.z_dim), work_size=60))
+    assert out[0].shape == (120, 160, 3)  # 80x60 work size (not a multiple of 4), then x2
 
 
 @pytest.mark.parametrize("mode, batch_size", [("edge", 2), ("seg", 3)])
@@ -80,7 +86,7 @@ def test_render_yields_one_frame_per_input_in_order(pipe, mode, batch_size):
     latents = iter_latents([1, 2], 3, z_dim=16)
     out = list(pipe.render(iter(frames), mode, latents, batch_size=batch_size, work_size=32))
     assert len(out) == 5
-    assert all(f.shape == (64, 88, 3) and f.dtype == np.uint8 for f in out)
+    assert all(f.shape == (64, 84, 3) and f.dtype == np.uint8 for f in out)  # 42x32, x2
     assert out[0].std() > 1
     # Batching does not change the result: the same frames rendered in one batch of 5.
     whole = list(pipe.render(iter(frames), mode, iter_latents([1, 2], 3, z_dim=16), batch_size=5,
@@ -105,7 +111,7 @@ def test_render_stages_panel(pipe):
     out = list(pipe.render(frames, "seg", iter_latents([5], 2, z_dim=16), batch_size=2,
                            work_size=32, stages=True))
     assert len(out) == 3
-    height, width = 64, 44 * 2  # 32 short side -> 44x32 work size, x2 SR
+    height, width = 64, 46 * 2  # 32 short side -> 46x32 work size, x2 SR
     assert out[0].shape == (height, round(100 * height / 70) + width + width + width, 3)
     # The third panel is the translation, the fourth its upscaled version: similar colours.
     third, fourth = out[0][:, -2 * width:-width], out[0][:, -width:]

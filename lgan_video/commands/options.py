@@ -28,6 +28,9 @@ def common_options(f: Callable) -> Callable:
     return f
 
 
+SEED = click.IntRange(0, 2**63 - 1)
+"""A seed: torch generators take any integer in ``[0, 2**63)``."""
+
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 overwrite_option = click.option(
     "--overwrite", is_flag=True, help="Replace an existing output (never done silently)."

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from lgan_video.commands.options import (
+    SEED,
     common_options,
     frames_option,
     json_option,
@@ -35,14 +36,14 @@ def _seeds(seed: int | None, seeds: str | None) -> tuple[int, ...]:
 
     if seed is not None and seeds is not None:
         raise click.UsageError("give --seed or --seeds, not both")
-    return tuple(parse_seeds(seeds)) if seeds else (seed if seed is not None else 0,)
+    return tuple(parse_seeds(seeds)) if seeds is not None else (seed if seed is not None else 0,)
 
 
 def render_options(f):
     """Options shared by `render` and `batch`."""
     for opt in reversed([
         mode_option, model_option,
-        click.option("--seed", type=int, default=None, help="One G1 seed: a fixed look. [default: 0]"),
+        click.option("--seed", type=SEED, default=None, help="One G1 seed: a fixed look. [default: 0]"),
         click.option("--seeds", default=None, metavar="3,14,15",
                      help="Seeds the look walks through (slerp with easing); ranges like 1-4 work."),
         click.option("--style-period", type=click.FloatRange(min=0.1), default=4.0,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from lgan_video.commands.options import common_options, json_option, overwrite_option
+from lgan_video.commands.options import SEED, common_options, json_option, overwrite_option
 
 _COMMON = ("data", "out", "steps", "batch_size", "seed", "amp", "device", "workers",
            "sample_every", "checkpoint_every", "eval_every", "frame_stride", "overwrite",
@@ -19,14 +19,14 @@ _COMMON = ("data", "out", "steps", "batch_size", "seed", "amp", "device", "worke
 def _train_options(steps: int, batch_size: int) -> Callable:
     """The options every ``train`` subcommand shares (task-specific defaults for two of them)."""
     opts = [
-        click.argument("data", type=click.Path(exists=True, path_type=Path)),
+        click.argument("data", type=click.Path(path_type=Path)),
         click.option("--out", type=click.Path(path_type=Path), required=True,
                      help="Run folder (re-running the same command resumes it)."),
         click.option("--steps", type=click.IntRange(min=1), default=steps, show_default=True,
                      help="Total training iterations (a larger value continues a finished run)."),
         click.option("--batch-size", type=click.IntRange(min=1), default=batch_size,
                      show_default=True, help="Images per step and per process."),
-        click.option("--seed", type=int, default=0, show_default=True, help="Seed for weights, data order and noise."),
+        click.option("--seed", type=SEED, default=0, show_default=True, help="Seed for weights, data order and noise."),
         click.option("--amp/--no-amp", default=True, show_default=True,
                      help="Mixed precision on CUDA (bf16, or fp16 with loss scaling); CPU is fp32."),
         click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto",
@@ -166,11 +166,11 @@ def sr(scale: str, **kw) -> None:
 
 
 @click.command()
-@click.option("--g1", "g1_run", type=click.Path(exists=True, path_type=Path), required=True,
+@click.option("--g1", "g1_run", type=click.Path(path_type=Path), required=True,
               help="G1 run folder (its EMA weights are exported).")
-@click.option("--mapping", "mapping_runs", type=click.Path(exists=True, path_type=Path),
+@click.option("--mapping", "mapping_runs", type=click.Path(path_type=Path),
               multiple=True, required=True, help="Mapping run folder; repeat for edge and seg.")
-@click.option("--sr", "sr_run", type=click.Path(exists=True, path_type=Path), default=None,
+@click.option("--sr", "sr_run", type=click.Path(path_type=Path), default=None,
               help="SR run folder (optional).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Bundle folder.")
 @click.option("--half", is_flag=True, help="Store weights as float16 (half the size).")
@@ -194,8 +194,8 @@ def export(g1_run: Path, mapping_runs: tuple[Path, ...], sr_run: Path | None, ou
 
 @click.command("eval")
 @click.argument("kind", type=click.Choice(["g1", "mapping", "sr"]))
-@click.argument("model", type=click.Path(exists=True, path_type=Path))
-@click.argument("data", type=click.Path(exists=True, path_type=Path))
+@click.argument("model", type=click.Path(path_type=Path))
+@click.argument("data", type=click.Path(path_type=Path))
 @click.option("--n", type=click.IntRange(min=2), default=1000, show_default=True,
               help="Images to generate (g1) or to evaluate on (mapping, sr).")
 @click.option("--fid/--no-fid", default=True, show_default=True,

@@ -59,6 +59,13 @@ def _from_bundle(path: Path, kind: str, device: torch.device, mode: str | None):
     return b.mappings[mode], {"source": "bundle", "map": b.map_configs[mode], "size": b.work_size}
 
 
+def _device(device: str) -> torch.device:
+    """``device`` as a torch device; ``cuda`` without a GPU is an ``LganError``."""
+    from lgan_video.training.loop import resolve_device
+
+    return resolve_device(device)
+
+
 def real_images(data: str | Path, n: int, size: int) -> np.ndarray:
     """Up to ``n`` images of ``data`` resized (short side) and center-cropped to ``size``."""
     from lgan_video.training.data import scan_source
@@ -75,7 +82,7 @@ def evaluate_g1(model: str | Path, data: str | Path, n: int = 1000, fid: bool = 
     """SWD (+ FID, KID) of ``n`` G1 samples (latents from ``seed``) against ``data``."""
     from lgan_video.metrics.swd import swd
 
-    dev = torch.device(device)
+    dev = _device(device)
     g, _ = load_for_eval(model, "g1", dev)
     real = real_images(data, n, g.cfg.resolution)
     z = torch.randn(n, g.cfg.z_dim, generator=torch.Generator().manual_seed(seed))
@@ -99,7 +106,7 @@ def evaluate_mapping(model: str | Path, data: str | Path, n: int = 100, device: 
     from lgan_video.training.data import scan_source
     from lgan_video.training.datasets import MappingDataset
 
-    dev = torch.device(device)
+    dev = _device(device)
     net, info = load_for_eval(model, "mapping", dev, mode)
     size = info["size"] - info["size"] % net.cfg.multiple
     src = scan_source(data, video_short_side=size)
@@ -122,7 +129,7 @@ def evaluate_sr(model: str | Path, data: str | Path, n: int = 100,
     from lgan_video.training.data import scan_source
     from lgan_video.training.datasets import bicubic_resize
 
-    dev = torch.device(device)
+    dev = _device(device)
     net, _ = load_for_eval(model, "sr", dev)
     s = net.cfg.scale
     src = scan_source(data)

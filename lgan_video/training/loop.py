@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import logging
 import random
+import shutil
 import sys
 import time
 from abc import ABC, abstractmethod
@@ -197,10 +198,19 @@ class _Trainer:
         resumable = check_run_dir(self.run_dir, self.options, self.opts.overwrite, self.opts.resume)
         source = scan_source(self.opts.data, self.opts.frame_stride, self.task.video_short_side(),
                              self.task.min_items())
+        fresh = not self.run_dir.exists()
         ddp.barrier(self.info)
         if self.info.main:
             start_run_dir(self.run_dir, self.options, self.opts.overwrite)
         ddp.barrier(self.info)
+        try:
+            return self._start(resumable, source)
+        except BaseException:
+            if fresh and self.info.main and self.step == 0:  # a failed start leaves no run
+                shutil.rmtree(self.run_dir, ignore_errors=True)
+            raise
+
+    def _start(self, resumable: bool, source: Source) -> Path:
         seed_all(self.opts.seed)  # identical initial weights on every rank
         self.task.build(source, self.device, self.run_dir, self.opts.seed)
         self.ctx = StepContext(self.device, self.info, self.opts.amp)
