@@ -113,6 +113,7 @@ def save_bundle(
             "networks": entries, "work_size": int(work_size), "provenance": provenance or {},
         }
         (tmp / "bundle.json").write_text(json.dumps(meta, indent=2) + "\n")
+        _usual_permissions(tmp)
         _replace(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -133,6 +134,15 @@ def _write_network(folder: Path, name: str, net: nn.Module, half: bool) -> dict[
     save_file(state, str(folder / file))
     return {"config": net.cfg.to_dict(), "file": file, "sha256": _sha256(folder / file),
             "parameters": count_parameters(net)}
+
+
+def _usual_permissions(folder: Path) -> None:
+    # mkdtemp and safetensors create 0700/0600; a bundle is meant to be shared like any output.
+    umask = os.umask(0)
+    os.umask(umask)
+    folder.chmod(0o777 & ~umask)
+    for file in folder.iterdir():
+        file.chmod(0o666 & ~umask)
 
 
 def _replace(tmp: Path, path: Path) -> None:

@@ -176,3 +176,13 @@ def test_resolve_model_and_summary(tiny_bundle, monkeypatch, tmp_path):
     assert summary["parameters"] == sum(n["parameters"] for n in summary["networks"].values())
     assert summary["bytes"] > summary["parameters"] * 4 * 0.99
     assert summary["provenance"]["seed"] == 0
+
+
+def test_saved_bundle_has_the_usual_permissions(tmp_path):
+    import os
+
+    path = make_tiny_bundle(tmp_path / "b")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o777 & ~umask
+    assert {f.stat().st_mode & 0o777 for f in path.iterdir()} == {0o666 & ~umask}
