@@ -299,7 +299,7 @@ def test_export_bundle_then_render(data_dir, tmp_path, clip_frames):
     z = [torch.randn(pipe.z_dim) for _ in range(3)]
     frames = list(pipe.render(list(clip_frames[:3]), mode="seg", latents=z, work_size=32))
     assert len(frames) == 3
-    assert frames[0].dtype == np.uint8 and frames[0].shape == (64, 80, 3)  # 40x32 work size, x2
+    assert frames[0].dtype == np.uint8 and frames[0].shape == (64, 84, 3)  # 42x32 work size, x2
     # eval reads bundles too
     res = CliRunner().invoke(cli, ["eval", "mapping", str(bundle), str(data_dir), "--mode", "seg",
                                    "--n", "3", "--json"])
