@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lgan_video.errors import LganError
+from lgan_video.media.images import IMAGE_SUFFIXES, natural_key
 
 MEDIA_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".gif"}
-FRAME_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
 
 
 @dataclass(frozen=True)
@@ -43,14 +43,10 @@ class JobOutcome:
                 "seconds": round(self.seconds, 3), "error": self.error}
 
 
-def _natural_key(path: Path) -> list:
-    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", path.name)]
-
-
 def _is_input(path: Path) -> bool:
     if path.is_file():
         return path.suffix.lower() in MEDIA_SUFFIXES
-    return path.is_dir() and any(p.suffix.lower() in FRAME_SUFFIXES for p in path.iterdir())
+    return path.is_dir() and any(p.suffix.lower() in IMAGE_SUFFIXES for p in path.iterdir())
 
 
 def plan_batch(
@@ -67,7 +63,7 @@ def plan_batch(
     if dst.resolve() == src.resolve():
         raise LganError(f"the output folder is the input folder (outputs would be taken for "
                         f"finished jobs and become inputs): {dst}")
-    entries = sorted((p for p in src.iterdir() if fnmatch.fnmatch(p.name, pattern)), key=_natural_key)
+    entries = sorted((p for p in src.iterdir() if fnmatch.fnmatch(p.name, pattern)), key=lambda p: natural_key(p.name))
     jobs = [BatchJob(p, dst / f"{p.stem if p.is_file() else p.name}{suffix}")
             for p in entries if _is_input(p)]
     if not jobs:
@@ -109,29 +105,21 @@ def run_batch(
     The model is loaded only if some job has work to do (or ``pipeline`` reuses a loaded one);
     ``on_outcome(outcome)`` is called after each job (for live reporting).
     """
-    from lgan_video.render import load_pipeline
+    from lgan_video.render import check_model, load_pipeline
 
     jobs = plan_batch(input_dir, output_dir, pattern, suffix, shard)
     outcomes = []
     for job in jobs:
         if pipeline is None and (overwrite or not job.output.exists()):
             pipeline = load_pipeline(model, device)
-            _check_model(pipeline, render_options.get("mode", "edge"), render_options.get("scale"))
-        Path(output_dir).mkdir(parents=True, exist_ok=True)
+            # Problems every job would have are one error, not one failure per job.
+            check_model(pipeline, render_options.get("mode", "edge"), render_options.get("scale"))
+            Path(output_dir).mkdir(parents=True, exist_ok=True)
         outcome = run_job(job, overwrite=overwrite, pipeline=pipeline, **render_options)
         outcomes.append(outcome)
         if on_outcome is not None:
             on_outcome(outcome)
     return outcomes
-
-
-def _check_model(pipeline, mode: str, scale: int | None) -> None:
-    """Problems every job would have are one error, not one failure per job."""
-    from lgan_video.render import check_scale
-
-    check_scale(pipeline, scale)
-    if mode not in pipeline.modes:
-        raise LganError(f"this model has no '{mode}' mapping network (it has: {', '.join(pipeline.modes)})")
 
 
 def parse_shard(text: str) -> tuple[int, int]:

@@ -10,8 +10,6 @@ import time
 from fractions import Fraction
 from pathlib import Path
 
-from lgan_video.errors import LganError
-
 DEMO_SEEDS = (3, 14, 15)
 
 
@@ -36,6 +34,7 @@ def run_demo(
 ) -> dict[str, str]:
     """Write the demo files into ``output_dir``; returns {what: path} plus timing."""
     from lgan_video.interpolate import interpolate
+    from lgan_video.media import check_output
     from lgan_video.render import load_pipeline, render
 
     out = Path(output_dir)
@@ -44,7 +43,8 @@ def run_demo(
     pipe = load_pipeline(model, device)
     files = {"walk": out / "walk_stages.gif", "clip": out / "clip.mp4"}
     renders = {f"{m}{s}": out / f"clip_{m}{s}" for m in pipe.modes for s in (".mp4", ".gif")}
-    _check_free([*files.values(), *renders.values()], overwrite)
+    for path in (*files.values(), *renders.values()):
+        check_output(path, overwrite=overwrite)
     # Segments suit G1's soft images better than edges, which find little in a blurry upscale.
     walk_mode = "seg" if "seg" in pipe.modes else pipe.modes[0]
     interpolate(files["walk"], seeds=DEMO_SEEDS, frames_per_seed=16, loop=True, stages=True,
@@ -68,9 +68,3 @@ def transcode(src: Path, dst: Path, overwrite: bool = False) -> int:
         for frame in reader:
             writer.write(frame)
         return writer.frames_written
-
-
-def _check_free(paths: list[Path], overwrite: bool) -> None:
-    taken = [str(p) for p in paths if p.exists()]
-    if taken and not overwrite:
-        raise LganError(f"output exists: {taken[0]} (use --overwrite to replace)")

@@ -46,6 +46,12 @@ def load_pipeline(model: str | Path = "default", device: str = "auto"):
     return Pipeline.from_bundle(model, device=device)
 
 
+def check_model(pipeline, mode: str, scale: int | None) -> bool:
+    """Whether to run SR; one-line LganError if the model lacks ``mode`` or cannot do ``scale``."""
+    pipeline.mapping(mode)  # raises, naming the modes the bundle has
+    return check_scale(pipeline, scale)
+
+
 def check_scale(pipeline, scale: int | None) -> bool:
     """Whether to run SR for ``scale`` (None: the bundle's own); LganError if it cannot."""
     if scale is None or scale == pipeline.scale:
@@ -92,9 +98,7 @@ def render(
     output = Path(output) if output is not None else default_output(input)
     check_output(output, [input], overwrite)
     pipe = pipeline or load_pipeline(model, device)
-    upscale = check_scale(pipe, scale)
-    if mode not in pipe.modes:
-        raise LganError(f"this model has no '{mode}' mapping network (it has: {', '.join(pipe.modes)})")
+    upscale = check_model(pipe, mode, scale)
     t0 = time.perf_counter()
     # ffmpeg scales to the working size in its own process: less to pipe, queue and resize.
     decode_size = (size or pipe.work_size) * (pipe.scale if stages and upscale else 1)
@@ -137,6 +141,4 @@ def _encode(frames, output: Path, reader, audio_from, overwrite: bool, quiet: bo
             sink.abort()
             raise
         sink.close()
-    if count == 0:
-        raise LganError(f"no frames to render in {reader.info.path}")
-    return count, size
+    return count, size  # zero frames cannot get here: reader and writer both refuse them
