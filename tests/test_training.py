@@ -20,7 +20,7 @@ from lgan_video.training.distributed import DistInfo
 from lgan_video.training.loop import StepContext, TrainOptions
 
 TINY_G1 = ["--resolution", "32", "--channels", "32"]
-TINY_MAP = ["--size", "32", "--base-channels", "8", "--n-blocks", "2"]
+TINY_MAP = ["--size", "32", "--base-channels", "8", "--n-blocks", "2", "--d-scales", "1"]
 TINY_SR = ["--channels", "8", "--blocks", "1", "--patch", "32"]
 FAST = ["--batch-size", "4", "--workers", "0", "--sample-every", "1", "--eval-every", "1",
         "--checkpoint-every", "1", "-q"]
@@ -193,10 +193,11 @@ def test_g1_step(loss, data_dir, tmp_path):
 def test_mapping_step(mode, data_dir, tmp_path):
     from lgan_video.training.mapping import MappingOptions, MappingTask
 
-    opts = MappingOptions(mode=mode, classes=4, size=32, base_channels=8, n_blocks=2)
+    opts = MappingOptions(mode=mode, classes=4, size=48, base_channels=8, n_blocks=2)
     losses, changed = _one_step(MappingTask(opts), data_dir, tmp_path)
     assert changed == {"g": True, "d": True, "r": True}
-    assert set(losses) == {"d_loss", "r_loss", "g_adv", "g_l1", "g_recovery"}
+    assert set(losses) == {"d_loss", "r_loss", "g_adv", "g_l1", "g_recovery", "g_fm"}
+    assert losses["g_fm"] > 0  # two discriminator scales, real features differ from fake
 
 
 def test_sr_step_with_and_without_gan(data_dir, tmp_path):

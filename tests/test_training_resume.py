@@ -72,7 +72,7 @@ def test_g1_resume_is_bit_identical(data_dir, tmp_path):
 def test_mapping_resume_with_workers_is_bit_identical(data_dir, tmp_path):
     from lgan_video.training.mapping import MappingOptions, train_mapping
 
-    _split_vs_straight(lambda: MappingOptions(size=32, base_channels=8, n_blocks=2),
+    _split_vs_straight(lambda: MappingOptions(size=48, base_channels=8, n_blocks=2),
                        train_mapping, data_dir, tmp_path, workers=2)
 
 

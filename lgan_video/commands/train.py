@@ -125,6 +125,14 @@ def g1(resolution: str, **kw) -> None:
 @click.option("--recovery-weight", type=click.FloatRange(min=0), default=1.0, show_default=True,
               help="Map recovery (cycle) loss weight; 0 disables the recovery network.")
 @click.option("--cache-maps", is_flag=True, help="Compute each image's map once, cached in the run.")
+@click.option("--d-scales", type=click.IntRange(1, 4), default=2, show_default=True,
+              help="Patch discriminators at 1, 1/2, ... of the crop (pix2pixHD multi-scale D).")
+@click.option("--fm-weight", type=click.FloatRange(min=0), default=10.0, show_default=True,
+              help="Discriminator feature-matching weight (pix2pixHD/SPADE); 0 disables it.")
+@click.option("--augment", default="color,translation,cutout", show_default=True,
+              help="DiffAugment policies on everything D sees ('none' disables).")
+@click.option("--zoom", type=click.FloatRange(min=1.0), default=2.0, show_default=True,
+              help="Crops come from the image resized to 1x..ZOOMx the crop size.")
 def mapping(**kw) -> None:
     """Train a mapping network: structure maps + appearance -> image.
 
@@ -132,6 +140,9 @@ def mapping(**kw) -> None:
     Examples:
       lgan-video train mapping photos/ --out runs/map_edge --mode edge
       lgan-video train mapping clip.mp4 --out runs/map_seg --mode seg --classes 8 --cache-maps
+      # the first default model's pix2pix recipe:
+      lgan-video train mapping art/ --out runs/old --mode edge --d-scales 1 --fm-weight 0 \\
+          --augment none --zoom 1
     """
     from lgan_video.training.mapping import MappingOptions, train_mapping
 
@@ -202,16 +213,19 @@ def export(g1_run: Path, mapping_runs: tuple[Path, ...], sr_run: Path | None, ou
               help="G1: also FID and KID (needs the [metrics] extra).")
 @click.option("--mode", type=click.Choice(["edge", "seg"]), default=None,
               help="Mapping network of a bundle [default: its first].")
+@click.option("--size", type=click.IntRange(min=16), default=None,
+              help="Mapping: side of the central crops scored [default: the trained size].")
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True,
               help="Where to run the networks.")
 @json_option
 @common_options
-def eval_(kind: str, model: Path, data: Path, n: int, fid: bool, mode: str | None, device: str,
-          as_json: bool, quiet: bool) -> None:
+def eval_(kind: str, model: Path, data: Path, n: int, fid: bool, mode: str | None,
+          size: int | None, device: str, as_json: bool, quiet: bool) -> None:
     """Score a run folder or bundle MODEL against the images in DATA.
 
     g1: SWD, FID and KID of generated images; mapping: PSNR/SSIM of translations of DATA's images
-    from their own maps; sr: PSNR/SSIM on Y (border = scale) of SR and of bicubic.
+    from their own maps, beside a flat mean-colour image's, and the structure score; sr: PSNR/SSIM
+    on Y (border = scale) of SR and of bicubic.
 
     \b
     Examples:
@@ -224,7 +238,7 @@ def eval_(kind: str, model: Path, data: Path, n: int, fid: bool, mode: str | Non
     if kind == "g1":
         scores = ev.evaluate_g1(model, data, n=n, fid=fid, device=device)
     elif kind == "mapping":
-        scores = ev.evaluate_mapping(model, data, n=n, device=device, mode=mode)
+        scores = ev.evaluate_mapping(model, data, n=n, device=device, mode=mode, size=size)
     else:
         scores = ev.evaluate_sr(model, data, n=n, device=device)
     if as_json:

@@ -99,26 +99,37 @@ def evaluate_g1(model: str | Path, data: str | Path, n: int = 1000, fid: bool = 
 
 @torch.no_grad()
 def evaluate_mapping(model: str | Path, data: str | Path, n: int = 100, device: str = "cpu",
-                     mode: str | None = None) -> dict[str, float]:
-    """Mean PSNR/SSIM of translations of ``data``'s images from their own maps and appearance."""
+                     mode: str | None = None, size: int | None = None) -> dict[str, float]:
+    """Mean PSNR/SSIM of translations of ``data``'s images from their own maps and appearance.
+
+    Beside them: the same scores for a flat image of each target's mean colour (``flat_*``: the
+    baseline a translation must beat to carry any layout), their PSNR difference, and the
+    structure score (gradient-magnitude correlation of output and target).
+    """
     from lgan_video.maps import map_to_tensor
     from lgan_video.metrics.image import psnr, ssim
+    from lgan_video.metrics.structure import structure_score
     from lgan_video.training.data import scan_source
     from lgan_video.training.datasets import MappingDataset
 
     dev = _device(device)
     net, info = load_for_eval(model, "mapping", dev, mode)
-    size = info["size"] - info["size"] % net.cfg.multiple
+    size = size or info["size"]  # central square crops of this side (default: the trained size)
+    size -= size % net.cfg.multiple
     src = scan_source(data, video_short_side=size)
     ds = MappingDataset(src, size, info["map"], net.cfg.appearance_size, 0, train=False)
-    scores = []
+    rows = []
     for i in range(min(n, len(ds))):
         item = ds[(i, 0)]
         maps = map_to_tensor(item["map"], info["map"], dev)
-        out = to_uint8(net(maps, to_tensor(item["appearance"], dev)))[0]
-        scores.append((psnr(out, item["target"]), ssim(out, item["target"])))
-    psnrs, ssims = zip(*scores, strict=True)
-    return {"n": len(scores), "psnr": float(np.mean(psnrs)), "ssim": float(np.mean(ssims))}
+        out, target = to_uint8(net(maps, to_tensor(item["appearance"], dev)))[0], item["target"]
+        flat = np.broadcast_to(target.reshape(-1, 3).mean(0).round().astype(np.uint8), target.shape)
+        rows.append((psnr(out, target), ssim(out, target), psnr(flat, target),
+                     ssim(np.ascontiguousarray(flat), target), structure_score(target, out)))
+    m = np.mean(np.array(rows), axis=0)
+    return {"n": len(rows), "size": size, "psnr": float(m[0]), "ssim": float(m[1]),
+            "flat_psnr": float(m[2]), "flat_ssim": float(m[3]),
+            "psnr_over_flat": float(m[0] - m[2]), "structure": float(m[4])}
 
 
 @torch.no_grad()

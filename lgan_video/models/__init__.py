@@ -5,6 +5,7 @@ from lgan_video.models.layers import SelfAttention, StyleNorm, count_parameters
 from lgan_video.models.mapping import (
     MappingConfig,
     MappingNetwork,
+    MultiScaleDiscriminator,
     PatchDiscriminator,
     RecoveryNetwork,
     StyleEncoder,
@@ -17,6 +18,7 @@ __all__ = [
     "G1Generator",
     "MappingConfig",
     "MappingNetwork",
+    "MultiScaleDiscriminator",
     "PatchDiscriminator",
     "RecoveryNetwork",
     "ResidualDenseBlock",

@@ -32,6 +32,8 @@ class MappingConfig(JsonConfig):
         d_channels: patch discriminator channels of the first layer.
         d_layers: stride-2 layers of the patch discriminator (3 gives 70x70 receptive fields).
         recovery_channels: width of the recovery network.
+        d_scales: patch discriminators at 1, 1/2, 1/4... of the input size (pix2pixHD's
+            multi-scale D; 1 is pix2pix's single PatchGAN).
     """
 
     map_channels: int = 1
@@ -43,10 +45,11 @@ class MappingConfig(JsonConfig):
     d_channels: int = 64
     d_layers: int = 3
     recovery_channels: int = 32
+    d_scales: int = 1
 
     def __post_init__(self) -> None:
         for name in ("map_channels", "style_dim", "base_channels", "appearance_size",
-                     "d_channels", "d_layers", "recovery_channels"):
+                     "d_channels", "d_layers", "recovery_channels", "d_scales"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if not 1 <= self.n_down <= 5:
@@ -190,8 +193,41 @@ class PatchDiscriminator(nn.Module):
         layers.append(sn_conv(c, 1, 4, 1, 1))
         self.net = nn.Sequential(*layers)
 
+    def features(self, maps: torch.Tensor, image: torch.Tensor) -> list[torch.Tensor]:
+        """Every activation (after each LeakyReLU), then the logits ``(B, 1, h, w)`` last."""
+        x, feats = torch.cat([maps, image], dim=1), []
+        for layer in self.net:
+            x = layer(x)
+            if isinstance(layer, nn.LeakyReLU) or layer is self.net[-1]:
+                feats.append(x)
+        return feats
+
     def forward(self, maps: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
         return self.net(torch.cat([maps, image], dim=1))
+
+
+class MultiScaleDiscriminator(nn.Module):
+    """``d_scales`` PatchGANs, the k-th judging the pair average-pooled ``k`` times (pix2pixHD).
+
+    The coarse ones see global layout and colour, the fine one texture. :meth:`features` returns,
+    per scale, the list of activations with the logits last (for feature matching).
+    """
+
+    def __init__(self, cfg: MappingConfig) -> None:
+        super().__init__()
+        self.scales = nn.ModuleList([PatchDiscriminator(cfg) for _ in range(cfg.d_scales)])
+
+    def features(self, maps: torch.Tensor, image: torch.Tensor) -> list[list[torch.Tensor]]:
+        out = []
+        for i, d in enumerate(self.scales):
+            if i:
+                maps, image = (F.avg_pool2d(t, 3, 2, 1, count_include_pad=False) for t in (maps, image))
+            out.append(d.features(maps, image))
+        return out
+
+    def forward(self, maps: torch.Tensor, image: torch.Tensor) -> list[torch.Tensor]:
+        """Logits per scale: ``[(B, 1, h, w), (B, 1, h/2, w/2), ...]``."""
+        return [f[-1] for f in self.features(maps, image)]
 
 
 class RecoveryNetwork(nn.Module):

@@ -94,14 +94,25 @@ class MappingDataset(torch.utils.data.Dataset):
     (60-100 % of the short side, anywhere, its own mirror) resized to ``appearance_size``: it shares
     colours and texture with the target but not its layout, so the style encoder cannot learn to
     copy structure and must learn the look. With ``train=False`` crops are central and there is no
-    jitter (evaluation).
+    jitter (evaluation). With ``zoom > 1`` a training image is first resized to short side
+    ``size * k`` for ``k`` drawn from ``ZOOM_LEVELS`` levels in ``[1, zoom]`` (so maps can still be
+    cached per level), and the crop shows a part of it at that scale.
     """
 
+    ZOOM_LEVELS = 3
+
     def __init__(self, source: Source, size: int, map_cfg, appearance_size: int, seed: int,
-                 cache_dir: Path | None = None, train: bool = True) -> None:
+                 cache_dir: Path | None = None, train: bool = True, zoom: float = 1.0) -> None:
         self.source, self.size, self.map_cfg = source, size, map_cfg
         self.appearance_size, self.seed, self.train = appearance_size, seed, train
-        self.cache_dir = cache_dir / map_cache_key(map_cfg, size) if cache_dir else None
+        self.cache_dir, self.zoom = cache_dir, zoom
+
+    def _scale(self, rng: np.random.Generator) -> int:
+        """Short side this sample's image is resized to (``size`` unless zooming)."""
+        if not self.train or self.zoom <= 1:
+            return self.size
+        level = int(rng.integers(self.ZOOM_LEVELS))
+        return round(self.size * (1 + (self.zoom - 1) * level / (self.ZOOM_LEVELS - 1)))
 
     def __len__(self) -> int:
         return len(self.source)
@@ -109,8 +120,9 @@ class MappingDataset(torch.utils.data.Dataset):
     def __getitem__(self, key: tuple[int, int]) -> dict[str, np.ndarray]:
         index, epoch = key
         rng = sample_rng(self.seed, epoch, index)
-        full = resize_short(self.source.load(index), self.size)
-        full_map = self._map(index, full)
+        short = self._scale(rng)
+        full = resize_short(self.source.load(index), short)
+        full_map = self._map(index, full, short)
         h, w = full.shape[:2]
         if self.train:
             (x, y), flip = random_window(rng, h, w, self.size), rng.random() < 0.5
@@ -131,13 +143,13 @@ class MappingDataset(torch.utils.data.Dataset):
         interp = cv2.INTER_AREA if side > a else cv2.INTER_CUBIC
         return cv2.resize(patch, (a, a), interpolation=interp)
 
-    def _map(self, index: int, full: np.ndarray) -> np.ndarray:
+    def _map(self, index: int, full: np.ndarray, short: int) -> np.ndarray:
         from lgan_video.maps import extract_map
 
         if self.cache_dir is None:
             return extract_map(full, self.map_cfg)
         name = hashlib.sha1(self.source.names[index].encode()).hexdigest()[:20]
-        path = self.cache_dir / f"{name}.npy"
+        path = self.cache_dir / map_cache_key(self.map_cfg, short) / f"{name}.npy"
         if path.exists():
             return np.load(path)
         structure = extract_map(full, self.map_cfg)

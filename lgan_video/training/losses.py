@@ -89,6 +89,17 @@ def l1(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (pred.float() - target.float()).abs().mean()
 
 
+def feature_matching(fake: list[list[torch.Tensor]], real: list[list[torch.Tensor]]) -> torch.Tensor:
+    """pix2pixHD's discriminator feature matching: mean L1 between D's activations on the fake
+    and on the real pair, averaged over layers and scales (real features are detached).
+
+    ``fake[s][l]`` and ``real[s][l]``: activations of layer ``l`` at scale ``s``, same shapes.
+    """
+    terms = [(f.float() - r.detach().float()).abs().mean()
+             for fs, rs in zip(fake, real, strict=True) for f, r in zip(fs, rs, strict=True)]
+    return torch.stack(terms).mean()
+
+
 def recovery_loss(logits: torch.Tensor, maps: torch.Tensor) -> torch.Tensor:
     """How well the recovery network gets the structure map back from a generated image.
 

@@ -2,11 +2,20 @@
 
 Per iteration (like CycleGAN's ``optimize_parameters``):
 
-1. D step: the patch discriminator scores (map, target) as real and (map, G(map, appearance)) as
-   fake (least-squares GAN loss, as pix2pix/CycleGAN).
+1. D step: the multi-scale patch discriminator scores (map, target) as real and
+   (map, G(map, appearance)) as fake (least-squares GAN loss, as pix2pix/CycleGAN), both through
+   the same DiffAugment (colour, translation, cutout) so D cannot memorise a small training set.
 2. R step (when ``recovery_weight > 0``): the recovery network learns image -> map on real targets.
-3. G step: fool D, stay close to the target (L1, weight ``l1_weight``), and let the frozen recovery
-   network find the input map again in the output (the paper's image recovery / cycle constraint).
+3. G step: fool D, match D's features of the real pair (feature matching, weight ``fm_weight``,
+   pix2pixHD/SPADE), stay close to the target (L1, weight ``l1_weight``), and let the frozen
+   recovery network find the input map again in the output (the paper's cycle constraint).
+
+Crops: each image is resized so its short side is ``size`` times a zoom in ``[1, zoom]`` (three
+levels), then cropped to ``size``, so the network sees objects at the scales whole video frames
+show them.
+
+The pix2pix recipe of the first default model is ``d_scales=1, fm_weight=0, augment="none",
+zoom=1``.
 
 Optimizers: Adam 2e-4, betas (0.5, 0.999) (pix2pix). The maps come from ``lgan_video.maps`` with
 the MapConfig saved in the run, the same code the renderer uses.
@@ -25,6 +34,7 @@ from torch import nn
 from lgan_video.errors import LganError
 from lgan_video.imageops import to_uint8
 from lgan_video.training import losses as L
+from lgan_video.training.augment import diff_augment, parse_policy
 from lgan_video.training.data import Source, split_holdout
 from lgan_video.training.datasets import MappingDataset, collate_mapping
 from lgan_video.training.logger import image_grid
@@ -50,6 +60,10 @@ class MappingOptions:
     gan_weight: float = 1.0
     recovery_weight: float = 1.0
     cache_maps: bool = False
+    d_scales: int = 2
+    fm_weight: float = 10.0
+    augment: str = "color,translation,cutout"
+    zoom: float = 2.0
 
     def map_config(self):
         from lgan_video.maps import MapConfig
@@ -63,11 +77,19 @@ class MappingOptions:
             cfg = MappingConfig(map_channels=map_channels, style_dim=self.style_dim,
                                 base_channels=self.base_channels, n_blocks=self.n_blocks,
                                 appearance_size=self.appearance_size,
-                                d_channels=self.base_channels, recovery_channels=self.base_channels)
+                                d_channels=self.base_channels, recovery_channels=self.base_channels,
+                                d_scales=self.d_scales)
+            parse_policy(self.augment)
+            if self.zoom < 1:
+                raise ValueError(f"zoom must be >= 1, got {self.zoom}")
         except ValueError as e:
             raise LganError(f"invalid mapping configuration: {e}") from None
         if self.size % cfg.multiple:
             raise LganError(f"--size {self.size} must be a multiple of {cfg.multiple}")
+        coarsest = self.size // 2 ** (self.d_scales - 1)
+        if coarsest < 3 * 2**cfg.d_layers:
+            raise LganError(f"--size {self.size} is too small for --d-scales {self.d_scales} "
+                            f"(the coarsest discriminator needs {3 * 2**cfg.d_layers} px)")
         return cfg
 
 
@@ -80,6 +102,7 @@ class MappingTask(Task):
         self.opts, self.map_cfg = opts, opts.map_config()
         self.cfg = opts.network_config(self.map_cfg.channels)
         self.collate = collate_mapping
+        self.policy = parse_policy(opts.augment)
 
     def options(self) -> dict[str, Any]:
         return {**asdict(self.opts), "lr": LR, "betas": list(BETAS),
@@ -92,10 +115,10 @@ class MappingTask(Task):
         return 2
 
     def build(self, source: Source, device: torch.device, run_dir: Path, seed: int) -> None:
-        from lgan_video.models import MappingNetwork, PatchDiscriminator, RecoveryNetwork
+        from lgan_video.models import MappingNetwork, MultiScaleDiscriminator, RecoveryNetwork
 
         self.g = MappingNetwork(self.cfg).to(device)
-        self.d = PatchDiscriminator(self.cfg).to(device)
+        self.d = MultiScaleDiscriminator(self.cfg).to(device)
         self.opt_g = torch.optim.Adam(self.g.parameters(), LR, betas=BETAS)
         self.opt_d = torch.optim.Adam(self.d.parameters(), LR, betas=BETAS)
         self.r = None
@@ -105,7 +128,7 @@ class MappingTask(Task):
         train_idx, held = split_holdout(len(source))
         cache = run_dir / "map_cache" if self.opts.cache_maps else None
         self.dataset = MappingDataset(source.subset(train_idx), self.opts.size, self.map_cfg,
-                                      self.cfg.appearance_size, seed, cache)
+                                      self.cfg.appearance_size, seed, cache, zoom=self.opts.zoom)
         eval_src = source.subset(held or train_idx[:EVAL_IMAGES])
         eval_set = MappingDataset(eval_src, self.opts.size, self.map_cfg,
                                   self.cfg.appearance_size, seed, cache, train=False)
@@ -133,16 +156,33 @@ class MappingTask(Task):
         out.update(self.g_step(maps, appearance, target, ctx))
         return out
 
+    def _judge(self, maps, images):
+        """D's features per scale for (maps, image) pairs, through DiffAugment (shared geometry)."""
+        maps, images = diff_augment([maps, images], self.policy, rgb=[False, True])
+        return self.d.features(maps, images)
+
     def d_step(self, maps, appearance, target, ctx: StepContext) -> dict[str, float]:
         """(map, target) is real, (map, G(map, appearance)) fake; one D pass over both."""
         with ctx.autocast():
             with torch.no_grad():
                 fake = self.g(maps, appearance).to(target.dtype)
-            scores = self.d(torch.cat([maps, maps]), torch.cat([target, fake])).float()
-        real_s, fake_s = scores.chunk(2)
-        loss = L.d_lsgan(real_s, fake_s)
+            feats = self._judge(torch.cat([maps, maps]), torch.cat([target, fake]))
+        loss = torch.stack([L.d_lsgan(*f[-1].float().chunk(2)) for f in feats]).mean()
         ctx.optimize("d", loss, self.opt_d)
         return {"d_loss": loss.item()}
+
+    def _adversarial(self, maps, target, fake) -> tuple[torch.Tensor, torch.Tensor]:
+        """G's LSGAN loss over D's scales, and feature matching against the real pair (D sees
+        the real pair only when ``fm_weight > 0``)."""
+        if self.opts.fm_weight == 0:
+            feats = self._judge(maps, fake)
+            adv = torch.stack([L.g_lsgan(f[-1].float()) for f in feats]).mean()
+            return adv, torch.zeros((), device=fake.device)
+        feats = self._judge(torch.cat([maps, maps]), torch.cat([target, fake]))
+        adv = torch.stack([L.g_lsgan(f[-1].float().chunk(2)[1]) for f in feats]).mean()
+        fm = L.feature_matching([[t.chunk(2)[1] for t in f[:-1]] for f in feats],
+                                [[t.chunk(2)[0] for t in f[:-1]] for f in feats])
+        return adv, fm
 
     def r_step(self, maps, target, ctx: StepContext) -> dict[str, float]:
         """The recovery network learns to read the structure map off real images."""
@@ -158,10 +198,11 @@ class MappingTask(Task):
             self.r.requires_grad_(False)
         with ctx.autocast():
             fake = self.g(maps, appearance)
-            adv = L.g_lsgan(self.d(maps, fake).float())
+            adv, fm = self._adversarial(maps, target.to(fake.dtype), fake)
             rec = L.l1(fake, target)
-            loss = self.opts.gan_weight * adv + self.opts.l1_weight * rec
-            out = {"g_adv": adv.item(), "g_l1": rec.item()}
+            loss = (self.opts.gan_weight * adv + self.opts.l1_weight * rec
+                    + self.opts.fm_weight * fm)
+            out = {"g_adv": adv.item(), "g_l1": rec.item(), "g_fm": fm.item()}
             if self.r is not None:
                 cyc = L.recovery_loss(self.r(fake), maps)
                 loss = loss + self.opts.recovery_weight * cyc
