@@ -92,6 +92,12 @@ def train() -> None:
               help="Self-attention (off = the DCGAN-style baseline).")
 @click.option("--ema", type=click.FloatRange(0.0, 1.0), default=0.999, show_default=True,
               help="Decay of the exported EMA generator.")
+@click.option("--sle/--no-sle", default=True, show_default=True,
+              help="FastGAN skip-layer excitation in the generator.")
+@click.option("--recon-weight", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="FastGAN self-supervised D: weight of its 32x32 reconstruction of reals (0: off).")
+@click.option("--augment", default="color,translation,cutout", show_default=True,
+              help="DiffAugment policies on everything D sees ('none' disables).")
 def g1(resolution: str, **kw) -> None:
     """Train G1, the unconditional generator that gives the look.
 
@@ -100,6 +106,8 @@ def g1(resolution: str, **kw) -> None:
       lgan-video train g1 paintings/ --out runs/g1 --resolution 64
       lgan-video train g1 clip.mp4 --out runs/g1 --steps 20000 --loss ns --no-attention
       torchrun --nproc_per_node 4 -m lgan_video train g1 data/ --out runs/g1
+      # the first default model's SAGAN recipe:
+      lgan-video train g1 art/ --out runs/old --no-sle --recon-weight 0 --augment none
     """
     from lgan_video.training.g1 import G1Options, train_g1
 

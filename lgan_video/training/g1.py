@@ -5,6 +5,12 @@ Losses: ``hinge`` (SAGAN: TTUR learning rates 1e-4 for G and 4e-4 for D, Adam be
 2e-4 for both, betas (0.5, 0.999)). Every loss runs one D step per G step (TTUR rather than
 WGAN-GP's five critic steps). ``attention=False`` drops self-attention from both networks: the
 DCGAN-style baseline. The exported generator is the EMA copy.
+
+Small-data pieces from FastGAN (Liu et al. 2021), none of which needs pretrained weights:
+skip-layer excitation in G (``sle``); a discriminator that also reconstructs real images at 32x32
+from its 8x8 features, trained with L1 (``recon_weight``), so it must learn real content rather
+than memorise; and DiffAugment (colour, translation, cutout) on everything D sees (``augment``).
+The first default model's recipe is ``sle=False, recon_weight=0, augment="none"``.
 """
 
 from __future__ import annotations
@@ -16,11 +22,13 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from lgan_video.errors import LganError
 from lgan_video.imageops import to_uint8
 from lgan_video.training import losses as L
+from lgan_video.training.augment import diff_augment, parse_policy
 from lgan_video.training.data import Source
 from lgan_video.training.datasets import G1Dataset, center_crop, collate_images, resize_short
 from lgan_video.training.logger import image_grid
@@ -46,6 +54,9 @@ class G1Options:
     lr_g: float | None = None
     lr_d: float | None = None
     ema: float = 0.999
+    sle: bool = True
+    recon_weight: float = 1.0
+    augment: str = "color,translation,cutout"
 
     def network_config(self):
         from lgan_video.models import G1Config
@@ -54,8 +65,10 @@ class G1Options:
         # its cost grows with the square of the number of positions.
         att = (min(32, max(8, self.resolution // 4)),) if self.attention else ()
         try:
+            parse_policy(self.augment)
             return G1Config(z_dim=self.z_dim, resolution=self.resolution, channels=self.channels,
-                            d_channels=max(16, self.channels // 8), attention=att, d_attention=att)
+                            d_channels=max(16, self.channels // 8), attention=att, d_attention=att,
+                            sle=self.sle, d_recon=self.recon_weight > 0)
         except ValueError as e:
             raise LganError(f"invalid G1 configuration: {e}") from None
 
@@ -72,6 +85,7 @@ class G1Task(Task):
         lr_g, lr_d, self.betas = OPTIMIZER_DEFAULTS[opts.loss]
         self.lr_g, self.lr_d = opts.lr_g or lr_g, opts.lr_d or lr_d
         self.collate = collate_images
+        self.policy = parse_policy(opts.augment)
 
     def options(self) -> dict[str, Any]:
         return {**asdict(self.opts), "lr_g": self.lr_g, "lr_d": self.lr_d,
@@ -111,15 +125,22 @@ class G1Task(Task):
         return out
 
     def d_step(self, real: torch.Tensor, ctx: StepContext) -> dict[str, float]:
-        """Score reals and (detached) fakes in one D pass; hinge/wgan/ns loss (+ GP)."""
+        """Score augmented reals and (detached) fakes in one D pass; hinge/wgan/ns loss (+ GP),
+        plus the reconstruction of the reals from D's 8x8 features."""
         z = torch.randn(real.shape[0], self.cfg.z_dim, device=real.device)
         with ctx.autocast():
             with torch.no_grad():
                 fake = self.g(z)
-            scores = self.d(torch.cat([real, fake.to(real.dtype)])).float()  # (2B,)
-        real_s, fake_s = scores.chunk(2)
+            both = diff_augment([torch.cat([real, fake.to(real.dtype)])], self.policy)[0]
+            scores, recon = self.d.scores_and_reconstruction(both)  # (2B,), (2B, 3, 32, 32)
+        real_s, fake_s = scores.float().chunk(2)
         loss = L.D_LOSSES[self.opts.loss](real_s, fake_s)
         out = {"d_loss": loss.item(), "d_real": real_s.mean().item(), "d_fake": fake_s.mean().item()}
+        if recon is not None:
+            target = F.adaptive_avg_pool2d(both.chunk(2)[0].float(), 32)
+            rec = L.l1(recon.chunk(2)[0], target)
+            loss = loss + self.opts.recon_weight * rec
+            out["d_recon"] = rec.item()
         if self.opts.loss == "wgan-gp":
             gp = L.gradient_penalty(self.d, real.float(), fake.float())
             loss = loss + GP_WEIGHT * gp
@@ -128,11 +149,11 @@ class G1Task(Task):
         return out
 
     def g_step(self, batch: int, ctx: StepContext) -> dict[str, float]:
-        """Fool the (frozen) discriminator with fresh samples."""
+        """Fool the (frozen) discriminator with fresh, augmented samples."""
         z = torch.randn(batch, self.cfg.z_dim, device=self.device)
         self.d.requires_grad_(False)
         with ctx.autocast():
-            scores = self.d(self.g(z)).float()
+            scores = self.d(diff_augment([self.g(z)], self.policy)[0]).float()
         loss = L.G_LOSSES[self.opts.loss](scores)
         ctx.optimize("g", loss, self.opt_g)
         self.d.requires_grad_(True)

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Mapping-recipe ablation at equal CPU time per row (docs/ABLATION.md has the table).
+#
+#   bash examples/ablation/mapping.sh DATA RUNS [CPU_SECONDS]
+#
+# DATA: a folder with train/ and holdout/ (examples/datasets: photos + cartoon, photos repeated
+# 4x in train/ so they are not drowned by the composites); DATA/../holdout_frames: the held-out
+# photos and full cartoon frames scored. Each row trains single-threaded until the kernel stops
+# it after CPU_SECONDS of CPU time (ulimit -t; checkpoints every 50 steps, the last one counts),
+# so a costlier recipe gets fewer steps, as it would on any fixed budget.
+set -uo pipefail
+DATA=${1:?data folder}
+RUNS=${2:?runs folder}
+CPU=${3:-480}
+PY=${PYTHON:-python}
+export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+OLD=(--d-scales 1 --fm-weight 0 --augment none --zoom 1)
+common=(--size 128 --base-channels 16 --n-blocks 4 --batch-size 4 --steps 100000 --workers 0
+        --sample-every 200 --checkpoint-every 50 --eval-every 0 -q)
+row() {  # NAME MODE [recipe options...]
+  local name=$1 mode=$2; shift 2
+  [ -f "$RUNS/$name/eval.json" ] && return
+  ( ulimit -t "$CPU"; $PY -m lgan_video train mapping "$DATA/train" --out "$RUNS/$name" \
+      --mode "$mode" "${common[@]}" "$@" ) 2>"$RUNS/$name.log"
+  $PY -m lgan_video eval mapping "$RUNS/$name" "$DATA/../holdout_frames" --size 128 --n 100 \
+      --json > "$RUNS/$name/eval.json"
+}
+mkdir -p "$RUNS"
+row seg_old seg "${OLD[@]}" &
+row seg_new seg &
+row edge_old edge "${OLD[@]}" &
+wait
+row edge_new edge &
+row seg_new_no_msd_fm seg --d-scales 1 --fm-weight 0 &
+row seg_new_no_augment seg --augment none &
+wait
+row seg_new_no_zoom seg --zoom 1
