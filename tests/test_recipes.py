@@ -186,3 +186,22 @@ def test_structure_score_values():
     assert abs(structure_score(a, _scene(7))) < 0.3  # unrelated layouts
     big = np.repeat(np.repeat(a, 2, 0), 2, 1)  # reference resized to the output's size
     assert structure_score(big, a) > 0.95
+
+
+# --- look statistics ----------------------------------------------------------------------------
+
+
+def test_near_white_share_and_colourfulness():
+    from lgan_video.metrics.look import colourfulness, near_white_share
+
+    img = np.full((10, 10, 3), 255, np.uint8)
+    img[:3] = (230, 240, 229)  # one channel at 229 <= 0.9 * 255: not near-white
+    assert near_white_share(img) == pytest.approx(0.7)
+    grey = np.full((8, 8, 3), 128, np.uint8)
+    assert colourfulness(grey) == 0.0
+    halves = np.zeros((8, 8, 3), np.uint8)
+    halves[:, :4] = (255, 0, 0)
+    halves[:, 4:] = (0, 0, 255)
+    # rg = +255 / 0, yb = +127.5 / -255: std (127.5, 191.25), mean (127.5, -63.75)
+    expected = np.hypot(127.5, 191.25) + 0.3 * np.hypot(127.5, 63.75)
+    assert colourfulness(halves) == pytest.approx(expected)

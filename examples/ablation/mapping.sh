@@ -11,7 +11,7 @@
 set -uo pipefail
 DATA=${1:?data folder}
 RUNS=${2:?runs folder}
-CPU=${3:-480}
+CPU=${3:-600}
 PY=${PYTHON:-python}
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 OLD=(--d-scales 1 --fm-weight 0 --augment none --zoom 1)
@@ -29,9 +29,9 @@ mkdir -p "$RUNS"
 row seg_old seg "${OLD[@]}" &
 row seg_new seg &
 row edge_old edge "${OLD[@]}" &
-wait
 row edge_new edge &
+wait
 row seg_new_no_msd_fm seg --d-scales 1 --fm-weight 0 &
 row seg_new_no_augment seg --augment none &
+row seg_new_no_zoom seg --zoom 1 &
 wait
-row seg_new_no_zoom seg --zoom 1

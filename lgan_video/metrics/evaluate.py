@@ -79,7 +79,9 @@ def real_images(data: str | Path, n: int, size: int) -> np.ndarray:
 @torch.no_grad()
 def evaluate_g1(model: str | Path, data: str | Path, n: int = 1000, fid: bool = True,
                 device: str = "cpu", seed: int = 0) -> dict[str, float]:
-    """SWD (+ FID, KID) of ``n`` G1 samples (latents from ``seed``) against ``data``."""
+    """SWD (+ FID, KID) of ``n`` G1 samples (latents from ``seed``) against ``data``, and the
+    looks' median near-white share and mean colourfulness beside the real images'."""
+    from lgan_video.metrics.look import colourfulness, near_white_share
     from lgan_video.metrics.swd import swd
 
     dev = _device(device)
@@ -88,6 +90,9 @@ def evaluate_g1(model: str | Path, data: str | Path, n: int = 1000, fid: bool = 
     z = torch.randn(n, g.cfg.z_dim, generator=torch.Generator().manual_seed(seed))
     fake = np.concatenate([to_uint8(g(z[i:i + 64].to(dev))) for i in range(0, n, 64)])
     out: dict[str, float] = {"n_fake": n, "n_real": len(real), **swd(fake, real, seed=seed)}
+    for name, imgs in (("", fake), ("real_", real)):
+        out[f"{name}near_white_median"] = float(np.median([near_white_share(i) for i in imgs]))
+        out[f"{name}colourfulness"] = float(np.mean([colourfulness(i) for i in imgs]))
     if fid:
         from lgan_video.metrics.inception import fid_kid
 
