@@ -57,6 +57,7 @@ def interpolate(
     fps: float = 12.0,
     size: int = 256,
     device: str = "auto",
+    style: tuple[str | Path, ...] = (),
     overwrite: bool = False,
     quiet: bool = False,
     pipeline=None,
@@ -64,17 +65,24 @@ def interpolate(
     """Write a latent walk through ``seeds`` to ``output`` (GIF/MP4/WebP/folder by suffix).
 
     ``size`` is the display height of a plain (non-stages) walk; G1 images are upscaled to it.
+    ``style`` (reference pictures, with ``stages``) paints the walk's G1 images in the pictures'
+    looks instead of their own, walking from picture to picture as the seeds walk.
     """
+    from lgan_video.looks import read_references
     from lgan_video.media import check_output, open_writer
 
     rows, cols = parse_grid(grid)
     if stages and (rows, cols) != (1, 1):
         raise LganError("choose either --stages or --grid, not both")
+    if style and not stages:
+        raise LganError("--style paints the walk through the pipeline: add --stages")
     output = Path(output)
     check_output(output, [], overwrite)
+    references = read_references(style) if style else None
     pipe = pipeline or load_pipeline(model, device)
     n = walk_length(len(seeds), frames_per_seed, loop)
-    frames = (_stage_frames(pipe, list(seeds), frames_per_seed, loop, n, mode) if stages
+    frames = (_stage_frames(pipe, list(seeds), frames_per_seed, loop, n, mode, references)
+              if stages
               else _grid_frames(pipe, list(seeds), frames_per_seed, loop, n, rows, cols, size))
     rate = Fraction(fps).limit_denominator(1001)
     t0, count = time.perf_counter(), 0
@@ -114,7 +122,13 @@ def _grid_frames(pipe, seeds, frames_per_seed, loop, n, rows, cols, size) -> Ite
                               for r in range(rows)], axis=0)
 
 
-def _stage_frames(pipe, seeds, frames_per_seed, loop, n, mode) -> Iterator[np.ndarray]:
-    """Each G1 image is the 'frame' of a render whose look is that same image."""
+def _stage_frames(pipe, seeds, frames_per_seed, loop, n, mode,
+                  references=None) -> Iterator[np.ndarray]:
+    """Each G1 image is the 'frame' of a render whose look is that same image (or, with
+    ``references``, a walk through those pictures' looks)."""
+    from lgan_video.looks import mix_path
+
     z = _path(pipe, seeds, frames_per_seed, loop, n)
-    yield from pipe.render(_g1_frames(pipe, z), mode=mode, latents=iter(z), stages=True)
+    looks = mix_path(len(references), n, frames_per_seed, loop) if references else z
+    yield from pipe.render(_g1_frames(pipe, z), mode=mode, latents=iter(looks), stages=True,
+                           references=references)

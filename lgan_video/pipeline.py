@@ -172,6 +172,7 @@ class Pipeline:
         stages: bool = False,
         map_temporal: float = 0.0,
         upscale: bool = True,
+        references: list[np.ndarray] | None = None,
     ) -> Iterator[np.ndarray]:
         """Stylize a frame stream: one uint8 output frame per uint8 ``(H, W, 3)`` input, in order.
 
@@ -179,6 +180,10 @@ class Pipeline:
         into structure maps (``map_temporal`` is the extractor's temporal stabilization, 0 = off),
         painted in the look of G1(z_t) for the frame's latent, and upscaled (``upscale=False``
         skips SR). ``stages=True`` yields panels [frame | map | translated | upscaled].
+
+        With ``references`` (uint8 RGB pictures) the look comes from them instead of G1: then
+        ``latents`` yields mixing weights ``(len(references),)`` per frame (``looks.iter_mixes``)
+        and each frame's style is that mix of the pictures' style vectors.
         """
         from lgan_video.maps import MapExtractor
         from lgan_video.streaming import prefetch
@@ -189,17 +194,32 @@ class Pipeline:
         # Resizing and map extraction (OpenCV, GIL released) run in a thread beside inference.
         prepared = prefetch(_prepare(frames, MapExtractor(map_cfg), size, stages),
                             maxsize=2 * batch_size)
+        ref_styles = self.reference_styles(references, mode) if references else None
         latent_iter = iter(latents)
         for batch in _batches(prepared, batch_size):
             z = [_next_latent(latent_iter) for _ in batch]
-            yield from self._render_batch(batch, z, mode, map_cfg, stages, upscale)
+            style = (self.styles(z, mode) if ref_styles is None
+                     else torch.stack(z).to(ref_styles) @ ref_styles)  # (B, S)
+            yield from self._render_batch(batch, style, mode, map_cfg, stages, upscale)
 
-    def _render_batch(self, batch, z, mode, cfg, stages, upscale):
-        """One batch of :meth:`render`: list of (frame, map) -> list of uint8 outputs."""
+    @torch.inference_mode()
+    def reference_styles(self, images: list[np.ndarray], mode: str) -> torch.Tensor:
+        """Style vectors ``(N, S)`` of uint8 RGB pictures for ``mode``'s network (any sizes:
+        each is resized to the style encoder's input)."""
+        import cv2
+
+        from lgan_video.imageops import to_tensor
+
+        net = self.mapping(mode)
+        a = net.cfg.appearance_size
+        small = np.stack([cv2.resize(im, (a, a), interpolation=cv2.INTER_AREA) for im in images])
+        return net.encode_style(self._in(to_tensor(small)))
+
+    def _render_batch(self, batch, style, mode, cfg, stages, upscale):
+        """One batch of :meth:`render`: list of (frame, map) + styles (B, S) -> uint8 outputs."""
         from lgan_video.maps import map_preview, map_to_tensor
 
         maps = np.stack([m for _, m in batch])  # (B, h, w) uint8
-        style = self.styles(z, mode)
         with torch.inference_mode():
             x = map_to_tensor(maps, cfg, self.device, self.dtype)
             translated = self._paint(self.mapping(mode), x, style)

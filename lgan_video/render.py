@@ -82,21 +82,26 @@ def render(
     stages: bool = False,
     audio: bool = True,
     temporal: float = 0.5,
+    style: tuple[str | Path, ...] = (),
     overwrite: bool = False,
     quiet: bool = False,
     pipeline=None,
 ) -> RenderResult:
     """Render ``input`` to ``output`` (MP4/GIF/WebP/folder by suffix) and return what was written.
 
-    ``seeds`` are G1 latents the look walks through, ``style_period`` seconds per seed; ``size`` is
-    the short side the mapping network works at (default: the bundle's). ``pipeline`` reuses an
-    already loaded :class:`~lgan_video.pipeline.Pipeline` (``model`` and ``device`` are then unused).
+    ``seeds`` are G1 latents the look walks through, ``style_period`` seconds per seed; ``style``
+    (reference pictures) replaces G1: the look walks through the pictures instead, with the same
+    period. ``size`` is the short side the mapping network works at (default: the bundle's).
+    ``pipeline`` reuses an already loaded :class:`~lgan_video.pipeline.Pipeline` (``model`` and
+    ``device`` are then unused).
     """
     from lgan_video.latents import iter_latents
+    from lgan_video.looks import iter_mixes, read_references
     from lgan_video.media import check_output, open_reader
 
     output = Path(output) if output is not None else default_output(input)
     check_output(output, [input], overwrite)
+    references = read_references(style) if style else None
     pipe = pipeline or load_pipeline(model, device)
     upscale = check_model(pipe, mode, scale)
     t0 = time.perf_counter()
@@ -105,10 +110,12 @@ def render(
     with open_reader(input, start=start, stride=stride, max_frames=max_frames,
                      size=decode_size) as reader:
         period = max(1, round(style_period * float(reader.fps)))
-        latents = iter_latents(list(seeds), period, loop=False, z_dim=pipe.z_dim)
+        latents = (iter_mixes(len(references), period) if references
+                   else iter_latents(list(seeds), period, loop=False, z_dim=pipe.z_dim))
         frames = pipe.render(
             _prefetched(reader), mode=mode, latents=latents, batch_size=batch_size,
             work_size=size, stages=stages, upscale=upscale, map_temporal=temporal,
+            references=references,
         )
         written, frame_size = _encode(frames, output, reader, audio and input, overwrite, quiet)
     return RenderResult(str(input), str(output), written, reader.fps, frame_size,

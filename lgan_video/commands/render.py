@@ -46,8 +46,11 @@ def render_options(f):
         click.option("--seed", type=SEED, default=None, help="One G1 seed: a fixed look. [default: 0]"),
         click.option("--seeds", default=None, metavar="3,14,15",
                      help="Seeds the look walks through (slerp with easing); ranges like 1-4 work."),
+        click.option("--style", default=None, metavar="IMG[,IMG...]",
+                     help="Take the look from these pictures instead of G1, walking between them."),
         click.option("--style-period", type=click.FloatRange(min=0.1), default=4.0,
-                     show_default=True, help="Seconds spent going from one seed's look to the next."),
+                     show_default=True,
+                     help="Seconds spent going from one seed's (or picture's) look to the next."),
         click.option("--scale", type=click.Choice(["1", "2", "3", "4"]), default=None,
                      help="Output upscale; 1 skips SR. [default: the model's SR scale]"),
         click.option("--size", type=click.IntRange(min=16), default=None, metavar="PX",
@@ -68,6 +71,11 @@ def render_options(f):
 
 def _render_kwargs(kw: dict) -> dict:
     """Click's option values -> the library's keyword arguments."""
+    from lgan_video.looks import parse_style
+
+    if kw["style"] is not None and (kw["seed"] is not None or kw["seeds"] is not None):
+        raise click.UsageError("give --style or --seed/--seeds, not both")
+    kw["style"] = parse_style(kw["style"]) if kw["style"] is not None else ()
     kw["seeds"] = _seeds(kw.pop("seed"), kw.pop("seeds"))
     kw["scale"] = int(kw["scale"]) if kw["scale"] else None
     kw["audio"] = not kw.pop("no_audio")
@@ -88,6 +96,7 @@ def render(input: Path, output: Path | None, as_json: bool, **kw) -> None:
       lgan-video render clip.mp4 --mode edge
       lgan-video render clip.mp4 --mode seg --seeds 3,14,15 --style-period 2 -o out.gif
       lgan-video render frames/ --stages -o panel.mp4 --frames 48
+      lgan-video render clip.mp4 --mode seg --style monet.jpg,ukiyoe.png --style-period 3
       lgan-video render talk.mov --size 256 --scale 2 --device cuda --batch-size 32
     """
     from lgan_video.render import render as render_video
@@ -118,11 +127,13 @@ def _report(data: dict, as_json: bool, quiet: bool, line: str) -> None:
 @click.option("--fps", type=click.FloatRange(min=1, max=100), default=12.0, show_default=True)
 @click.option("--size", type=click.IntRange(min=16), default=256, show_default=True,
               help="Display size of each G1 image (without --stages).")
+@click.option("--style", default=None, metavar="IMG[,IMG...]",
+              help="With --stages: paint the walk in these pictures' looks instead of G1's.")
 @device_option
 @overwrite_option
 @common_options
 @json_option
-def interpolate(seeds: str, as_json: bool, **kw) -> None:
+def interpolate(seeds: str, style: str | None, as_json: bool, **kw) -> None:
     """Write a G1 latent walk: the generator's looks morphing into each other.
 
     \b
@@ -130,10 +141,13 @@ def interpolate(seeds: str, as_json: bool, **kw) -> None:
       lgan-video interpolate --seeds 1,7,42 --loop -o walk.gif
       lgan-video interpolate --stages --loop --mode seg -o steps.mp4
       lgan-video interpolate --grid 3x3 --frames-per-seed 12 -o grid.gif
+      lgan-video interpolate --stages --mode seg --style a.jpg,b.jpg -o painted.gif
     """
     from lgan_video.interpolate import interpolate as walk
     from lgan_video.latents import parse_seeds
+    from lgan_video.looks import parse_style
 
+    kw["style"] = parse_style(style) if style is not None else ()
     result = walk(seeds=tuple(parse_seeds(seeds)), **kw)
     _report(result.to_dict(), as_json, kw["quiet"],
             f"wrote {result.output}: {result.frames} frames at {result.fps} fps")
