@@ -13,7 +13,7 @@ LGAN="$PY -m lgan_video"
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 if [ ! -d "$DATA/clipart256/train" ]; then
-  $PY examples/datasets/prepare.py openclipart "$DATA/clipart256" --size 256 --holdout 200
+  $PY examples/datasets/prepare.py openclipart "$DATA/clipart256" --size 256 --v1-split 200
 fi
 for size in 64 128; do
   [ -d "$DATA/clipart$size/train" ] || \
@@ -21,12 +21,18 @@ for size in 64 128; do
 done
 
 common=(--workers 0 --sample-every 250 --checkpoint-every 250 --eval-every 500 -q)
+# The shipped model predates the small-data recipes that are now the defaults (FastGAN pieces and
+# DiffAugment for G1; multi-scale D, feature matching, DiffAugment and zoomed crops for mapping):
+# these flags select the recipe it was trained with.
+OLD_G1=(--no-sle --recon-weight 0 --augment none)
+OLD_MAP=(--d-scales 1 --fm-weight 0 --augment none --zoom 1)
 $LGAN train g1 "$DATA/clipart64/train" --out "$RUNS/g1" --resolution 32 --channels 128 \
-  --batch-size 32 --steps 1500 --loss hinge "${common[@]}" &
+  --batch-size 32 --steps 1500 --loss hinge "${OLD_G1[@]}" "${common[@]}" &
 $LGAN train mapping "$DATA/clipart128/train" --out "$RUNS/mapping_edge" --mode edge --size 96 \
-  --base-channels 16 --n-blocks 4 --batch-size 8 --steps 1000 "${common[@]}" &
+  --base-channels 16 --n-blocks 4 --batch-size 8 --steps 1000 "${OLD_MAP[@]}" "${common[@]}" &
 $LGAN train mapping "$DATA/clipart128/train" --out "$RUNS/mapping_seg" --mode seg --size 96 \
-  --base-channels 16 --n-blocks 4 --batch-size 8 --steps 1000 --cache-maps "${common[@]}" &
+  --base-channels 16 --n-blocks 4 --batch-size 8 --steps 1000 --cache-maps "${OLD_MAP[@]}" \
+  "${common[@]}" &
 $LGAN train sr "$DATA/clipart256/train" --out "$RUNS/sr" --scale 2 --channels 16 --blocks 2 \
   --patch 64 --batch-size 16 --steps 1000 --gan-weight 0 "${common[@]}" &
 wait

@@ -176,15 +176,23 @@ def key_of(root: Path, path: Path) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", "_".join(rel.parts[-3:]))
 
 
+def is_holdout_v1(key: str, holdout: int, total: int) -> bool:
+    """The first default model's split: about ``holdout`` of ``total`` files by name hash."""
+    digest = int(hashlib.sha1(key.encode()).hexdigest()[:8], 16)
+    return total > 0 and digest % total < holdout
+
+
 def write_split(items: list[tuple[str, np.ndarray]], out: Path, size: int, fraction: float,
-                square: bool = False) -> dict[str, int]:
+                square: bool = False, legacy_holdout: int | None = None) -> dict[str, int]:
     """Write RGB ``items`` resized to short side ``size`` into ``out/train`` / ``out/holdout``."""
     counts = {"train": 0, "holdout": 0}
     for split in counts:
         (out / split).mkdir(parents=True, exist_ok=True)
     for key, rgb in items:
         rgb = resize_short(pad_square(rgb) if square else rgb, size)
-        split = "holdout" if is_holdout(key, fraction) else "train"
+        held = (is_holdout_v1(key, legacy_holdout, len(items)) if legacy_holdout is not None
+                else is_holdout(key, fraction))
+        split = "holdout" if held else "train"
         cv2.imwrite(str(out / split / f"{key}.png"), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
         counts[split] += 1
     return counts
@@ -333,8 +341,10 @@ def cartoon(out: Path, size: int, holdout: float, composites: int, seed: int,
 @click.option("--limit", type=int, default=None, help="Use at most this many images.")
 @click.option("--cache", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder with already downloaded .deb files.")
+@click.option("--v1-split", "v1_split", type=int, default=None, metavar="N",
+              help="Reproduce the first default model's data: no dedupe, about N held out.")
 def openclipart(out: Path, size: int, holdout: float, limit: int | None,
-                cache: Path | None) -> None:
+                cache: Path | None, v1_split: int | None) -> None:
     """Clip art from openclipart-png, padded to white squares."""
     with tempfile.TemporaryDirectory() as tmp:
         root, version = fetch_package("openclipart-png", Path(tmp), cache)
@@ -342,8 +352,8 @@ def openclipart(out: Path, size: int, holdout: float, limit: int | None,
         package["licenses"] = ["public domain (Open Clip Art Library)"]
         items = [(f"{p.parent.name}_{p.stem}", rgb) for p in collect(root)[:limit]
                  if (rgb := read_rgb(p)) is not None and min(rgb.shape[:2]) >= 24]
-    kept = dedupe(items, max_distance=0)
-    counts = write_split(kept, out, size, holdout, square=True)
+    kept = items if v1_split is not None else dedupe(items, max_distance=0)
+    counts = write_split(kept, out, size, holdout, square=True, legacy_holdout=v1_split)
     counts["duplicates_dropped"] = len(items) - len(kept)
     write_manifest(out, "openclipart", [package], counts, size=size, holdout_fraction=holdout)
     click.echo(f"{out}: {counts}")
