@@ -183,14 +183,15 @@ def is_holdout_v1(key: str, holdout: int, total: int) -> bool:
 
 
 def write_split(items: list[tuple[str, np.ndarray]], out: Path, size: int, fraction: float,
-                square: bool = False, legacy_holdout: int | None = None) -> dict[str, int]:
+                square: bool = False,
+                legacy_holdout: tuple[int, int] | None = None) -> dict[str, int]:
     """Write RGB ``items`` resized to short side ``size`` into ``out/train`` / ``out/holdout``."""
     counts = {"train": 0, "holdout": 0}
     for split in counts:
         (out / split).mkdir(parents=True, exist_ok=True)
     for key, rgb in items:
         rgb = resize_short(pad_square(rgb) if square else rgb, size)
-        held = (is_holdout_v1(key, legacy_holdout, len(items)) if legacy_holdout is not None
+        held = (is_holdout_v1(key, *legacy_holdout) if legacy_holdout is not None
                 else is_holdout(key, fraction))
         split = "holdout" if held else "train"
         cv2.imwrite(str(out / split / f"{key}.png"), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
@@ -350,10 +351,12 @@ def openclipart(out: Path, size: int, holdout: float, limit: int | None,
         root, version = fetch_package("openclipart-png", Path(tmp), cache)
         package = record_package(root, "openclipart-png", version, out)
         package["licenses"] = ["public domain (Open Clip Art Library)"]
-        items = [(f"{p.parent.name}_{p.stem}", rgb) for p in collect(root)[:limit]
+        files = collect(root)[:limit]
+        items = [(f"{p.parent.name}_{p.stem}", rgb) for p in files
                  if (rgb := read_rgb(p)) is not None and min(rgb.shape[:2]) >= 24]
     kept = items if v1_split is not None else dedupe(items, max_distance=0)
-    counts = write_split(kept, out, size, holdout, square=True, legacy_holdout=v1_split)
+    legacy = (v1_split, len(files)) if v1_split is not None else None  # v1 hashed over all files
+    counts = write_split(kept, out, size, holdout, square=True, legacy_holdout=legacy)
     counts["duplicates_dropped"] = len(items) - len(kept)
     write_manifest(out, "openclipart", [package], counts, size=size, holdout_fraction=holdout)
     click.echo(f"{out}: {counts}")
