@@ -111,6 +111,11 @@ def test_eval_commands_on_tiny_runs(tmp_path):
     sr = json.loads(res.output)
     assert sr["n"] == 6 and sr["scale"] == 2
     assert 15 < sr["bicubic_psnr_y"] < 60 and 0 < sr["ssim_y"] <= 1
+    assert sr["gain_db"] == pytest.approx(sr["psnr_y"] - sr["bicubic_psnr_y"])
+    # plain downscaling makes another LR image, so another bicubic score
+    assert 15 < sr["plain_bicubic_psnr_y"] < 60
+    assert abs(sr["plain_bicubic_psnr_y"] - sr["bicubic_psnr_y"]) > 0.01
+    assert sr["plain_gain_db"] == pytest.approx(sr["plain_psnr_y"] - sr["plain_bicubic_psnr_y"])
     res = runner.invoke(cli, ["eval", "g1", str(tmp_path / "g1"), str(data), "--n", "8",
                               "--no-fid", "--json"])
     g1 = json.loads(res.output)
@@ -118,5 +123,8 @@ def test_eval_commands_on_tiny_runs(tmp_path):
     res = runner.invoke(cli, ["eval", "mapping", str(tmp_path / "mapping"), str(data), "--json"])
     m = json.loads(res.output)
     assert m["n"] == 6 and 0 < m["psnr"] < 40 and -1 <= m["ssim"] <= 1
+    assert m["size"] == 32 and 5 < m["flat_psnr"] < 40
+    assert m["psnr_over_flat"] == pytest.approx(m["psnr"] - m["flat_psnr"])
+    assert -1 <= m["structure"] <= 1 and m["structure"] != 0
     res = runner.invoke(cli, ["eval", "sr", str(tmp_path / "g1"), str(data)])
     assert res.exit_code == 1 and "is a g1 run, expected a sr run" in res.output

@@ -140,7 +140,9 @@ def evaluate_mapping(model: str | Path, data: str | Path, n: int = 100, device: 
 @torch.no_grad()
 def evaluate_sr(model: str | Path, data: str | Path, n: int = 100,
                 device: str = "cpu") -> dict[str, float]:
-    """PSNR/SSIM-Y of SR and of bicubic upscaling on ``data``'s HR images (border = scale)."""
+    """PSNR/SSIM-Y of SR and of bicubic upscaling on ``data``'s HR images (border = scale), with
+    LR made by antialiased bicubic downscaling, and ``plain_*`` the same with plain bicubic
+    (aliased) downscaling: an SR network should gain over bicubic under both."""
     from lgan_video.metrics.image import sr_scores
     from lgan_video.training.data import scan_source
     from lgan_video.training.datasets import bicubic_resize
@@ -153,11 +155,18 @@ def evaluate_sr(model: str | Path, data: str | Path, n: int = 100,
     for i in range(min(n, len(src))):
         hr = src.load(i)
         hr = hr[: hr.shape[0] - hr.shape[0] % s, : hr.shape[1] - hr.shape[1] % s]
-        lr = bicubic_resize(hr, hr.shape[1] // s, hr.shape[0] // s)
-        sr = to_uint8(net(to_tensor(lr, dev)))[0]
-        bic = bicubic_resize(lr, hr.shape[1], hr.shape[0])
-        a, b = sr_scores(sr, hr, s), sr_scores(bic, hr, s)
-        rows.append((a["psnr_y"], a["ssim_y"], b["psnr_y"], b["ssim_y"]))
+        row = []
+        for antialias in (True, False):
+            lr = bicubic_resize(hr, hr.shape[1] // s, hr.shape[0] // s, antialias=antialias)
+            sr = to_uint8(net(to_tensor(lr, dev)))[0]
+            bic = bicubic_resize(lr, hr.shape[1], hr.shape[0])
+            a, b = sr_scores(sr, hr, s), sr_scores(bic, hr, s)
+            row += [a["psnr_y"], a["ssim_y"], b["psnr_y"], b["ssim_y"]]
+        rows.append(row)
     m = np.mean(np.array(rows), axis=0)
     return {"n": len(rows), "scale": s, "psnr_y": float(m[0]), "ssim_y": float(m[1]),
-            "bicubic_psnr_y": float(m[2]), "bicubic_ssim_y": float(m[3])}
+            "bicubic_psnr_y": float(m[2]), "bicubic_ssim_y": float(m[3]),
+            "gain_db": float(m[0] - m[2]),
+            "plain_psnr_y": float(m[4]), "plain_ssim_y": float(m[5]),
+            "plain_bicubic_psnr_y": float(m[6]), "plain_bicubic_ssim_y": float(m[7]),
+            "plain_gain_db": float(m[4] - m[6])}

@@ -53,13 +53,16 @@ def maybe_flip(img: np.ndarray, flip: bool) -> np.ndarray:
     return np.ascontiguousarray(img[:, ::-1] if flip else img)
 
 
-def bicubic_resize(img: np.ndarray, width: int, height: int) -> np.ndarray:
+def bicubic_resize(img: np.ndarray, width: int, height: int, antialias: bool = True) -> np.ndarray:
     """uint8 RGB ``(H, W, 3)`` -> ``(height, width, 3)``, antialiased bicubic (as MATLAB imresize).
 
     The standard low-resolution input of SR benchmarks; used by training and evaluation alike.
+    ``antialias=False`` is the plain bicubic kernel (as OpenCV's and most video scalers' fast
+    paths), which aliases when shrinking.
     """
     x = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1)[None].float()
-    y = F.interpolate(x, size=(height, width), mode="bicubic", antialias=True, align_corners=False)
+    y = F.interpolate(x, size=(height, width), mode="bicubic", antialias=antialias,
+                      align_corners=False)
     return y.round().clamp(0, 255).to(torch.uint8)[0].permute(1, 2, 0).contiguous().numpy()
 
 
@@ -208,17 +211,19 @@ class SRDataset(torch.utils.data.Dataset):
 def degrade(hr: np.ndarray, scale: int, rng: np.random.Generator) -> np.ndarray:
     """Real-ESRGAN-like first-order degradation of uint8 ``(H, W, 3)`` -> LR ``(H/s, W/s, 3)``.
 
-    With probability 0.7 a Gaussian blur (sigma 0.2-2), then the bicubic downscale, then with
-    probability 0.5 Gaussian noise (sigma 1-10 grey levels, colour or grey), then with probability
-    0.5 JPEG compression at quality 60-95. Lighter than the paper's second-order chain, which is
-    tuned for real-world photos rather than stylized frames.
+    With probability 0.7 a Gaussian blur (sigma 0.2-2), then the bicubic downscale (antialiased
+    or plain, even odds: frames reach SR downscaled either way), then with probability 0.5
+    Gaussian noise (sigma 1-10 grey levels, colour or grey), then with probability 0.5 JPEG
+    compression at quality 60-95. Lighter than the paper's second-order chain, which is tuned for
+    real-world photos rather than stylized frames.
     """
     img = hr
     if rng.random() < 0.7:
         sigma = float(rng.uniform(0.2, 2.0))
         k = 2 * int(np.ceil(3 * sigma)) + 1
         img = cv2.GaussianBlur(img, (k, k), sigma)
-    img = bicubic_resize(img, hr.shape[1] // scale, hr.shape[0] // scale)
+    img = bicubic_resize(img, hr.shape[1] // scale, hr.shape[0] // scale,
+                         antialias=bool(rng.random() < 0.5))
     if rng.random() < 0.5:
         sigma = float(rng.uniform(1.0, 10.0))
         shape = img.shape[:2] + (1,) if rng.random() < 0.4 else img.shape
