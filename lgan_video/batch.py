@@ -60,16 +60,48 @@ def plan_batch(
     src, dst = Path(input_dir), Path(output_dir)
     if not src.is_dir():
         raise LganError(f"not a folder: {src}")
-    if dst.resolve() == src.resolve():
+    if _same_folder(src, dst):
         raise LganError(f"the output folder is the input folder (outputs would be taken for "
                         f"finished jobs and become inputs): {dst}")
-    entries = sorted((p for p in src.iterdir() if fnmatch.fnmatch(p.name, pattern)), key=lambda p: natural_key(p.name))
-    jobs = [BatchJob(p, dst / f"{p.stem if p.is_file() else p.name}{suffix}")
-            for p in entries if _is_input(p)]
+    if (dst.exists() or dst.is_symlink()) and not dst.is_dir():
+        raise LganError(f"the output folder is not a folder: {dst}")
+    inputs = sorted((p for p in src.iterdir() if _is_input(p)), key=lambda p: natural_key(p.name))
+    names = output_names(inputs)  # from every input, so --pattern and --shard never rename
+    jobs = [BatchJob(p, dst / f"{names[p]}{suffix}") for p in inputs
+            if fnmatch.fnmatch(p.name, pattern)]
     if not jobs:
         raise LganError(f"no videos, GIFs or frame folders matching '{pattern}' in {src}")
     index, count = shard
     return jobs[index::count]
+
+
+def _same_folder(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except (OSError, RuntimeError):  # a symlink loop cannot be the (existing) input folder
+        return False
+
+
+def output_names(inputs: list[Path]) -> dict[Path, str]:
+    """The output name (without the format suffix) of each input: distinct and deterministic.
+
+    A file gives its stem (``clip.avi`` -> ``clip``), a folder its name; when several inputs
+    would share a name, each of them keeps its full name instead (``clip.avi`` -> ``clip.avi``,
+    ``clip.mp4`` -> ``clip.mp4``, folder ``clip`` -> ``clip``), repeated until no two collide.
+    Names depend only on the set of inputs, so every run over the same folder agrees.
+    """
+    names = {p: (p.stem if p.is_file() else p.name) for p in inputs}
+    while True:
+        groups: dict[str, list[Path]] = {}
+        for p, name in names.items():
+            groups.setdefault(name, []).append(p)
+        clashes = [p for group in groups.values() if len(group) > 1 for p in group
+                   if names[p] != p.name]
+        if not clashes:
+            break
+        for p in clashes:
+            names[p] = p.name
+    return names
 
 
 def run_job(job: BatchJob, overwrite: bool = False, **render_options) -> JobOutcome:

@@ -20,7 +20,7 @@ import logging
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +56,7 @@ class Bundle:
     sr: SRNetwork | None
     meta: dict[str, Any]
     path: Path
-    work_size: int = field(default=128)
+    work_size: int  # short side (pixels) the mapping networks work at, from bundle.json
 
     @property
     def modes(self) -> tuple[str, ...]:
@@ -193,7 +193,7 @@ def load_bundle(
     for net in (g1, *mappings.values(), sr):
         if net is not None:
             net.to(device=device, dtype=dtype).eval().requires_grad_(False)
-    return Bundle(g1, mappings, map_configs, sr, meta, path, work_size=meta.get("work_size", 128))
+    return Bundle(g1, mappings, map_configs, sr, meta, path, work_size=meta["work_size"])
 
 
 def _read_meta(path: Path) -> dict[str, Any]:
@@ -216,7 +216,10 @@ def _read_meta(path: Path) -> dict[str, Any]:
             f"reads versions 1 to {FORMAT_VERSION} (upgrade lgan-video?)"
         )
     meta = _upgrade(meta)
-    work_size = meta.get("work_size", 128)
+    if "work_size" not in meta:  # never guessed: a wrong size silently ruins every render
+        raise LganError(f"bundle {path}: bundle.json has no work_size (the short side, in "
+                        f"pixels, the mapping networks were trained at)")
+    work_size = meta["work_size"]
     if isinstance(work_size, bool) or not isinstance(work_size, int) or work_size < 8:
         raise LganError(f"bundle {path}: bad work_size in bundle.json: {work_size!r}")
     nets = meta.get("networks")

@@ -109,6 +109,7 @@ def render(
     decode_size = (size or pipe.work_size) * (pipe.scale if stages and upscale else 1)
     with open_reader(input, start=start, stride=stride, max_frames=max_frames,
                      size=decode_size) as reader:
+        _check_memory(pipe, reader, mode, size, batch_size, upscale, stages)
         period = max(1, round(style_period * float(reader.fps)))
         latents = (iter_mixes(len(references), period) if references
                    else iter_latents(list(seeds), period, loop=False, z_dim=pipe.z_dim))
@@ -120,6 +121,16 @@ def render(
         written, frame_size = _encode(frames, output, reader, audio and input, overwrite, quiet)
     return RenderResult(str(input), str(output), written, reader.fps, frame_size,
                         time.perf_counter() - t0)
+
+
+def _check_memory(pipe, reader, mode, size, batch_size, upscale, stages) -> None:
+    """Refuse a working size whose frames cannot fit in memory, before any work starts."""
+    from lgan_video.media import scaled_size
+    from lgan_video.memory import check_render_memory
+
+    work_size = size or pipe.work_size
+    work = scaled_size(reader.info.width, reader.info.height, work_size)
+    check_render_memory(pipe, work, mode, batch_size, upscale, stages, work_size)
 
 
 def _prefetched(reader):

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from lgan_video.commands.options import (
+    FiniteFloat,
     common_options,
     frames_option,
     json_option,
@@ -72,7 +73,7 @@ def _seconds(value: float | None) -> str:
 @start_option
 @frames_option
 @stride_option
-@click.option("--temporal", type=click.FloatRange(0.0, 0.95), default=0.5, show_default=True,
+@click.option("--temporal", type=FiniteFloat(0.0, 0.95), default=0.5, show_default=True,
               help="Map stabilization over time (0 = none).")
 @overwrite_option
 @json_option

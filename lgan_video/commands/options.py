@@ -3,19 +3,66 @@
 from __future__ import annotations
 
 import logging
+import math
+import sys
 from collections.abc import Callable
 
 import click
-from rich.logging import RichHandler
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Log records as ``warning: message`` lines on whatever ``sys.stderr`` is at the time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(_LowerLevelFormatter("%(levelname)s: %(message)s"))
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:  # StreamHandler.__init__ assigns it; stderr is always used
+        pass
+
+
+class _LowerLevelFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return super().format(record).replace(record.levelname, record.levelname.lower(), 1)
+
+
+def _log_handler() -> logging.Handler:
+    """Logs go to stderr, never stdout (stdout carries only results, e.g. ``--json``): rich
+    on a terminal, one plain line per record otherwise."""
+    if sys.stderr.isatty():
+        from rich.console import Console
+        from rich.logging import RichHandler
+
+        return RichHandler(console=Console(stderr=True), show_path=False, show_time=False,
+                           markup=False)
+    return _StderrHandler()
 
 
 def _setup_logging(ctx: click.Context, _param: click.Parameter, value: int) -> int:
     level = logging.DEBUG if value else logging.WARNING
     root = logging.getLogger("lgan_video")
     if not root.handlers:
-        root.addHandler(RichHandler(show_path=False, show_time=False, markup=False))
+        root.addHandler(_log_handler())
     root.setLevel(level)
     return value
+
+
+class FiniteFloat(click.FloatRange):
+    """A ``click.FloatRange`` that also refuses ``nan`` and ``inf`` (which pass every comparison
+    or no comparison at all, and would fail deep inside the work)."""
+
+    name = "finite float"
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
 
 
 def common_options(f: Callable) -> Callable:

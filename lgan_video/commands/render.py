@@ -9,6 +9,7 @@ import click
 
 from lgan_video.commands.options import (
     SEED,
+    FiniteFloat,
     common_options,
     frames_option,
     json_option,
@@ -48,7 +49,7 @@ def render_options(f):
                      help="Seeds the look walks through (slerp with easing); ranges like 1-4 work."),
         click.option("--style", default=None, metavar="IMG[,IMG...]",
                      help="Take the look from these pictures instead of G1, walking between them."),
-        click.option("--style-period", type=click.FloatRange(min=0.1), default=4.0,
+        click.option("--style-period", type=FiniteFloat(min=0.1), default=4.0,
                      show_default=True,
                      help="Seconds spent going from one seed's (or picture's) look to the next."),
         click.option("--scale", type=click.Choice(["1", "2", "3", "4"]), default=None,
@@ -57,7 +58,7 @@ def render_options(f):
                      help="Short side the mapping network works at. [default: the model's]"),
         click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True,
                      help="Frames per network call (larger is faster on a GPU)."),
-        click.option("--temporal", type=click.FloatRange(0.0, 0.95), default=0.5,
+        click.option("--temporal", type=FiniteFloat(0.0, 0.95), default=0.5,
                      show_default=True, help="Map stabilization over time (0 = none)."),
         device_option, start_option, frames_option, stride_option,
         click.option("--stages", is_flag=True,
@@ -124,7 +125,7 @@ def _report(data: dict, as_json: bool, quiet: bool, line: str) -> None:
 @click.option("--grid", default=None, metavar="ROWSxCOLS", help="A grid of walks, e.g. 3x3.")
 @click.option("--stages", is_flag=True, help="Show G1 | map | translated | upscaled per frame.")
 @mode_option
-@click.option("--fps", type=click.FloatRange(min=1, max=100), default=12.0, show_default=True)
+@click.option("--fps", type=FiniteFloat(min=1, max=100), default=12.0, show_default=True)
 @click.option("--size", type=click.IntRange(min=16), default=256, show_default=True,
               help="Display size of each G1 image (without --stages).")
 @click.option("--style", default=None, metavar="IMG[,IMG...]",

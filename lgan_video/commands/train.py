@@ -9,7 +9,13 @@ from pathlib import Path
 
 import click
 
-from lgan_video.commands.options import SEED, common_options, json_option, overwrite_option
+from lgan_video.commands.options import (
+    SEED,
+    FiniteFloat,
+    common_options,
+    json_option,
+    overwrite_option,
+)
 
 _COMMON = ("data", "out", "steps", "batch_size", "seed", "amp", "device", "workers",
            "sample_every", "checkpoint_every", "eval_every", "frame_stride", "overwrite",
@@ -86,11 +92,13 @@ def train() -> None:
               help="Generator width at 4x4 (the discriminator starts at 1/8 of it).")
 @click.option("--loss", type=click.Choice(["hinge", "wgan-gp", "ns"]), default="hinge",
               show_default=True, help="hinge = SAGAN, wgan-gp = gradient penalty 10, ns = DCGAN.")
-@click.option("--lr-g", type=float, default=None, help="Generator learning rate [default: by loss].")
-@click.option("--lr-d", type=float, default=None, help="Discriminator learning rate [default: by loss].")
+@click.option("--lr-g", type=FiniteFloat(min=0, min_open=True), default=None,
+              help="Generator learning rate [default: by loss].")
+@click.option("--lr-d", type=FiniteFloat(min=0, min_open=True), default=None,
+              help="Discriminator learning rate [default: by loss].")
 @click.option("--attention/--no-attention", default=True, show_default=True,
               help="Self-attention (off = the DCGAN-style baseline).")
-@click.option("--ema", type=click.FloatRange(0.0, 1.0), default=0.999, show_default=True,
+@click.option("--ema", type=FiniteFloat(0.0, 1.0), default=0.999, show_default=True,
               help="Decay of the exported EMA generator.")
 @click.option("--sle/--no-sle", default=True, show_default=True,
               help="FastGAN skip-layer excitation in the generator.")
@@ -126,11 +134,11 @@ def g1(resolution: str, **kw) -> None:
               help="Network width at full resolution.")
 @click.option("--n-blocks", type=click.IntRange(min=0), default=9, show_default=True,
               help="Style-modulated residual blocks.")
-@click.option("--l1-weight", type=click.FloatRange(min=0), default=10.0, show_default=True,
+@click.option("--l1-weight", type=FiniteFloat(min=0), default=10.0, show_default=True,
               help="L1 reconstruction weight (pix2pix).")
-@click.option("--gan-weight", type=click.FloatRange(min=0), default=1.0, show_default=True,
+@click.option("--gan-weight", type=FiniteFloat(min=0), default=1.0, show_default=True,
               help="Adversarial loss weight.")
-@click.option("--recovery-weight", type=click.FloatRange(min=0), default=1.0, show_default=True,
+@click.option("--recovery-weight", type=FiniteFloat(min=0), default=1.0, show_default=True,
               help="Map recovery (cycle) loss weight; 0 disables the recovery network.")
 @click.option("--cache-maps", is_flag=True, help="Compute each image's map once, cached in the run.")
 @click.option("--d-scales", type=click.IntRange(1, 4), default=2, show_default=True,
@@ -167,7 +175,7 @@ def mapping(**kw) -> None:
               help="Residual-dense blocks.")
 @click.option("--patch", type=click.IntRange(min=8), default=64, show_default=True,
               help="HR crop side (rounded down to a multiple of the scale).")
-@click.option("--gan-weight", type=click.FloatRange(min=0), default=0.0, show_default=True,
+@click.option("--gan-weight", type=FiniteFloat(min=0), default=0.0, show_default=True,
               help="Adversarial weight (0 = PSNR-oriented L1 only).")
 @click.option("--degrade/--no-degrade", default=False, show_default=True,
               help="Real-ESRGAN-like blur, noise and JPEG on the LR inputs.")

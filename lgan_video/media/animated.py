@@ -8,20 +8,20 @@ from pathlib import Path
 import numpy as np
 
 from lgan_video.errors import LganError
-from lgan_video.media.images import to_rgb8
+from lgan_video.media.images import image_error, pil_errors, to_rgb8
 
 ANIMATED_SUFFIXES = (".gif", ".webp", ".png")
 
 
 def is_animated(path: Path) -> bool:
     """Whether the image file at ``path`` holds more than one frame."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     try:
         with Image.open(path) as im:
             return bool(getattr(im, "is_animated", False)) and im.n_frames > 1
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise LganError(f"not a readable image: {path} ({type(e).__name__})") from None
+    except pil_errors() as e:
+        raise image_error(path, e) from None
 
 
 def frame_delays(path: Path) -> tuple[list[int], int, tuple[int, int]]:

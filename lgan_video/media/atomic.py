@@ -1,22 +1,30 @@
 """Output paths: the kind a path asks for, checks before work starts, and atomic replacement.
 
-Everything is written to a hidden temporary sibling (``.name.partial-XXXXXXXX``) in the
+Everything is written to a hidden temporary sibling (``.name.partial-HOST-PID-XXXXXXXX``) in the
 destination directory and renamed over the destination only when complete, so an interrupted run
-leaves neither a half-written file nor a temporary one.
+leaves neither a half-written file nor a temporary one. Only SIGKILL (or a power cut) can leave a
+temporary behind; the next writer in that folder removes every temporary whose process, on this
+host, is gone (temporaries of live processes and of other hosts sharing the folder are kept).
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
 import re
 import secrets
 import shutil
+import socket
 from pathlib import Path
 
 from lgan_video.errors import LganError
 
+log = logging.getLogger("lgan_video.media")
+
 OUTPUT_KINDS = {".mp4": "mp4", ".gif": "gif", ".webp": "webp"}
 _FRAME_FILE = re.compile(r"^frame_\d+\.png$")
+_TEMPORARY = re.compile(r"^\..+\.(?:partial|old)-([0-9a-f]{6})-(\d+)-[0-9a-f]{8}(?:\..*)?$")
 
 
 def output_kind(path: str | os.PathLike) -> str:
@@ -38,6 +46,7 @@ def check_output(path: str | os.PathLike, inputs=(), overwrite: bool = False) ->
     ``overwrite``. Returns it as a ``Path``; raises a one-line ``LganError``."""
     kind = output_kind(path)
     out = Path(path)
+    _check_folder(out)
     for inp in inputs:
         if inp is not None and _same_path(out, Path(inp)):
             raise LganError(f"output is the same as the input: {path}")
@@ -53,13 +62,28 @@ def check_output(path: str | os.PathLike, inputs=(), overwrite: bool = False) ->
     return out
 
 
+def _check_folder(out: Path) -> None:
+    """The output's folder is (or can be made) a writable folder: nearest existing ancestor."""
+    for folder in out.absolute().parents:
+        if folder.exists():
+            if not folder.is_dir():
+                raise LganError(f"cannot write the output: {folder} is a file, not a folder: {out}")
+            if not os.access(folder, os.W_OK | os.X_OK):
+                raise LganError(f"cannot write the output: folder {folder} is not writable "
+                                f"(read-only or no permission): {out}")
+            return
+
+
 def _same_path(a: Path, b: Path) -> bool:
     try:
         if a.exists() and b.exists():
             return a.samefile(b)
     except OSError:
         pass
-    return a.absolute().resolve() == b.absolute().resolve()
+    try:
+        return a.absolute().resolve() == b.absolute().resolve()
+    except (OSError, RuntimeError):  # a symlink loop: compare the paths as written
+        return a.absolute() == b.absolute()
 
 
 def _check_replaceable(folder: Path) -> None:
@@ -70,19 +94,70 @@ def _check_replaceable(folder: Path) -> None:
                         f"(e.g. {others[0]}): {folder}")
 
 
+def _host_tag() -> str:
+    return hashlib.sha1(socket.gethostname().encode()).hexdigest()[:6]
+
+
+def _tag(kind: str) -> str:
+    """``partial-HOST-PID-TOKEN``: who wrote a temporary, so a later run can tell if it is stale."""
+    return f"{kind}-{_host_tag()}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Delete the temporaries in ``folder`` left by killed writers on this host; returns them."""
+    removed = []
+    try:
+        entries = list(Path(folder).iterdir())
+    except OSError:
+        return removed
+    host = _host_tag()
+    for p in entries:
+        m = _TEMPORARY.match(p.name)
+        if m is None or m.group(1) != host or _alive(int(m.group(2))):
+            continue
+        _remove(p)
+        removed.append(p)
+        log.info("removed a temporary left by an interrupted run: %s", p)
+    return removed
+
+
+def _remove(p: Path) -> None:
+    """Remove a file or folder, never raising: cleanup must not hide the error that caused it."""
+    try:
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p)
+        else:
+            p.unlink(missing_ok=True)
+    except OSError as e:
+        log.debug("could not remove %s: %s", p, e)
+
+
 class AtomicTarget:
     """A temporary sibling of ``dest`` (a file, or a folder when ``is_dir``) renamed on commit."""
 
     def __init__(self, dest: Path, is_dir: bool) -> None:
         self.dest, self.is_dir = Path(dest), is_dir
-        self.dest.parent.mkdir(parents=True, exist_ok=True)
-        token = secrets.token_hex(4)
         suffix = "" if is_dir else self.dest.suffix
         stem = self.dest.name if is_dir else self.dest.stem
-        self.tmp = self.dest.parent / f".{stem}.partial-{token}{suffix}"
+        self.tmp = self.dest.parent / f".{stem}.{_tag('partial')}{suffix}"
         self._extra: list[Path] = []
-        if is_dir:
-            self.tmp.mkdir()
+        try:
+            self.dest.parent.mkdir(parents=True, exist_ok=True)
+            remove_stale_temporaries(self.dest.parent)
+            if is_dir:
+                self.tmp.mkdir()
+        except OSError as e:
+            raise LganError(f"cannot write the output {self.dest}: {e.strerror or e}") from None
 
     def sibling(self, tag: str) -> Path:
         """Another temporary path beside ``tmp`` (for a second pass), cleaned up by ``discard``."""
@@ -94,22 +169,28 @@ class AtomicTarget:
         """Move the finished temporary output into place."""
         if self.dest.exists() and not overwrite:
             raise LganError(f"output exists (use --overwrite to replace it): {self.dest}")
+        try:
+            self._move_into_place()
+        except OSError as e:
+            raise LganError(f"cannot write the output {self.dest}: {e.strerror or e}") from None
+
+    def _move_into_place(self) -> None:
         if not self.is_dir:
             os.replace(self.tmp, self.dest)
             return
         if self.dest.exists():
             _check_replaceable(self.dest)
-            trash = self.dest.parent / f".{self.dest.name}.old-{secrets.token_hex(4)}"
+            trash = self.dest.parent / f".{self.dest.name}.{_tag('old')}"
             os.replace(self.dest, trash)
             os.replace(self.tmp, self.dest)
-            shutil.rmtree(trash, ignore_errors=True)
+            _remove(trash)
         else:
             os.replace(self.tmp, self.dest)
 
     def discard(self) -> None:
-        """Remove the temporary output (and any sibling), leaving the destination untouched."""
+        """Remove the temporary output (and any sibling), leaving the destination untouched.
+
+        Never raises: on a read-only or full disk the cleanup's own failure must not replace the
+        error that caused it."""
         for p in [self.tmp, *self._extra]:
-            if p.is_dir() and not p.is_symlink():
-                shutil.rmtree(p, ignore_errors=True)
-            else:
-                p.unlink(missing_ok=True)
+            _remove(p)

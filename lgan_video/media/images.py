@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,27 @@ from lgan_video.errors import LganError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 _DIGITS = re.compile(r"(\d+)")
+_TRANSPOSED = {5, 6, 7, 8}  # EXIF orientations that swap width and height
+
+# Pillow warns above 89 M pixels and refuses above 179 M (DecompressionBombError, which we turn
+# into a one-line error); the warning would only add lines to stderr for images we can handle.
+warnings.filterwarnings("ignore", message=r"Image size \(\d+ pixels\) exceeds limit")
+
+
+def pil_errors() -> tuple[type[BaseException], ...]:
+    """What Pillow raises for files it cannot or will not decode (truncated, garbage, bombs)."""
+    from PIL import Image
+
+    return (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError)
+
+
+def image_error(path: Path, e: BaseException) -> LganError:
+    """The one-line error for a Pillow failure on ``path``."""
+    from PIL import Image
+
+    if isinstance(e, Image.DecompressionBombError):
+        return LganError(f"image too large to decode safely: {path} ({e})")
+    return LganError(f"not a readable image: {path} ({type(e).__name__})")
 
 
 def natural_key(name: str) -> list:
@@ -49,13 +71,30 @@ def to_rgb8(image) -> np.ndarray:
 
 def load_image(path: Path) -> np.ndarray:
     """Read one still image (EXIF orientation applied) as uint8 RGB ``(H, W, 3)``."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, ImageOps
 
     try:
         with Image.open(path) as im:
             return to_rgb8(ImageOps.exif_transpose(im))
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise LganError(f"not a readable image: {path} ({type(e).__name__})") from None
+    except pil_errors() as e:
+        raise image_error(path, e) from None
+
+
+def image_size(path: Path) -> tuple[int, int]:
+    """``(W, H)`` of a still image after its EXIF orientation, from the header alone (a
+    12000x12000 PNG is not decoded); ``LganError`` when the header is unreadable."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            w, h = im.size
+            # PNG keeps EXIF anywhere (getexif() would decode the image to find it); JPEG and WebP
+            # keep it in the header.
+            has_exif = im.format != "PNG" or "exif" in im.info
+            orientation = im.getexif().get(0x0112, 1) if has_exif else 1
+    except pil_errors() as e:
+        raise image_error(path, e) from None
+    return (h, w) if orientation in _TRANSPOSED else (w, h)
 
 
 def scaled_size(width: int, height: int, short_side: int | None) -> tuple[int, int]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from lgan_video.errors import LganError
 from lgan_video.media import _ffmpeg
 from lgan_video.media.animated import ANIMATED_SUFFIXES, frame_delays, is_animated
-from lgan_video.media.images import IMAGE_SUFFIXES, list_frames, load_image
+from lgan_video.media.images import IMAGE_SUFFIXES, image_size, list_frames
 from lgan_video.media.timecode import fps_from_delays, fps_from_text
 
 log = logging.getLogger("lgan_video.media")
@@ -63,8 +63,12 @@ class MediaInfo:
 def probe(path: str | Path) -> MediaInfo:
     """Inspect ``path``; raise a one-line ``LganError`` for missing, empty or unreadable input."""
     p = Path(path)
-    if not p.exists():
-        raise LganError(f"no such file or folder: {path}")
+    try:
+        p.stat()
+    except FileNotFoundError:
+        raise LganError(f"no such file or folder: {path}") from None
+    except OSError as e:  # a symlink loop, a permission problem
+        raise LganError(f"cannot open {path}: {e.strerror or e}") from None
     if p.is_dir():
         return _probe_folder(p)
     if p.suffix.lower() in IMAGE_SUFFIXES + ANIMATED_SUFFIXES:
@@ -76,15 +80,14 @@ def probe(path: str | Path) -> MediaInfo:
 
 def _probe_folder(p: Path) -> MediaInfo:
     files = list_frames(p)
-    first = load_image(files[0])
+    w, h = image_size(files[0])  # the header only: frames are decoded when read
     n = len(files)
-    return MediaInfo(str(p), "folder", first.shape[1], first.shape[0], DEFAULT_FPS, n,
-                     float(n / DEFAULT_FPS))
+    return MediaInfo(str(p), "folder", w, h, DEFAULT_FPS, n, float(n / DEFAULT_FPS))
 
 
 def _probe_image(p: Path) -> MediaInfo:
-    img = load_image(p)
-    return MediaInfo(str(p), "image", img.shape[1], img.shape[0], DEFAULT_FPS, 1, None)
+    w, h = image_size(p)
+    return MediaInfo(str(p), "image", w, h, DEFAULT_FPS, 1, None)
 
 
 def _probe_animation(p: Path) -> MediaInfo:

@@ -82,7 +82,7 @@ class FrameWriter:
     def _open_sink(self) -> None:
         self._target = AtomicTarget(self.path, is_dir=self.kind == "folder")
         if self.kind == "folder":
-            self._sink = _PngSink(self._target.tmp)
+            self._sink = _PngSink(self._target.tmp, label=self.path)
         else:
             self._sink = _FfmpegSink(self.kind, self._target.tmp, self.size, self.fps,
                                      self.quality, self.loop, label=self.path)
@@ -120,10 +120,9 @@ class FrameWriter:
         seconds = float(self.frames_written / self.fps)
         try:
             mux_audio(self._target.tmp, self.audio_from, self.audio_start, seconds, muxed)
-        except LganError as e:
-            log.warning("%s; the video is written without sound", e)
-            muxed.unlink(missing_ok=True)
-            return
+        except LganError as e:  # a lost sound track is a failed output, not a warning
+            raise LganError(f"{e}; nothing was written (--no-audio writes the video without "
+                            f"sound)") from None
         os.replace(muxed, self._target.tmp)
 
     def __enter__(self) -> FrameWriter:
@@ -216,8 +215,8 @@ class _FfmpegSink:
 class _PngSink:
     """Numbered PNGs (``frame_000001.png``) in a folder."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder, self.count = folder, 0
+    def __init__(self, folder: Path, label: Path) -> None:
+        self.folder, self.label, self.count = folder, label, 0
 
     def write(self, frame: np.ndarray) -> None:
         import cv2
@@ -226,7 +225,11 @@ class _PngSink:
         ok, data = cv2.imencode(".png", np.ascontiguousarray(frame[:, :, ::-1]))
         if not ok:
             raise LganError(f"could not encode frame {self.count} as PNG")
-        (self.folder / f"frame_{self.count:06d}.png").write_bytes(data.tobytes())
+        try:
+            (self.folder / f"frame_{self.count:06d}.png").write_bytes(data.tobytes())
+        except OSError as e:  # a full disk, a quota, a file size limit
+            raise LganError(f"could not write frame {self.count} of {self.label}: "
+                            f"{e.strerror or e}") from None
 
     def finish(self) -> None:
         pass

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -67,9 +69,46 @@ def load_state(run_dir: Path) -> dict[str, Any] | None:
     if not path.exists():
         return None
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about pickle protocols it then refuses
+            warnings.simplefilter("ignore")
+            state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # a truncated or foreign file: say which, in one line
-        raise LganError(f"cannot read training state {path}: {type(e).__name__}: {e}") from None
+        raise LganError(f"cannot read training state {path}: {_load_failure(e)}") from None
+    if not isinstance(state, dict):
+        raise LganError(f"cannot read training state {path}: it holds a "
+                        f"{type(state).__name__}, not a lgan-video training state")
+    return state
+
+
+def _load_failure(e: Exception) -> str:
+    """One line for why ``torch.load(weights_only=True)`` failed (torch's own is a page)."""
+    text = str(e)
+    if "Weights only load failed" in text:
+        if m := re.search(r"Unsupported global: GLOBAL ([\w.]+)", text):
+            return (f"it holds a pickled object ({m.group(1)}); only tensors and plain values "
+                    f"are ever loaded, so this file cannot be resumed")
+        return "it is not a weights-only file (a pickle, or not written by lgan-video)"
+    first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    return f"{type(e).__name__}: {first}" if first else type(e).__name__
+
+
+def state_mismatch(expected: dict[str, torch.Tensor], got: Any) -> str | None:
+    """How the state dict ``got`` differs from ``expected`` in one line; None when it fits."""
+    if not isinstance(got, dict):
+        return f"a {type(got).__name__} instead of a state dict"
+    problems = []
+    if missing := sorted(set(expected) - set(got)):
+        problems.append(f"{len(missing)} missing tensor(s), e.g. {missing[0]}")
+    if unexpected := sorted(set(got) - set(expected)):
+        problems.append(f"{len(unexpected)} unexpected tensor(s), e.g. {unexpected[0]}")
+    shaped = [k for k in expected if k in got
+              and getattr(got[k], "shape", None) != expected[k].shape]
+    if shaped:
+        k = shaped[0]
+        problems.append(f"{len(shaped)} mis-shaped tensor(s), e.g. {k} "
+                        f"{tuple(getattr(got[k], 'shape', ()))} instead of "
+                        f"{tuple(expected[k].shape)}")
+    return "; ".join(problems) or None
 
 
 def cpu_state_dict(module: nn.Module) -> dict[str, torch.Tensor]:

@@ -16,6 +16,7 @@ randomness comes from ``(seed, epoch, index)`` and does not depend on the number
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,15 +76,36 @@ def read_image(path: Path) -> np.ndarray:
     return load_image(Path(path))
 
 
+_TAILS = {"JPEG": b"\xff\xd9", "PNG": b"IEND\xaeB`\x82"}  # how a complete file ends
+
+
 def _looks_readable(path: Path) -> bool:
-    """Cheap check at scan time: the header parses (full decoding happens in the workers)."""
+    """Check at scan time that the image parses and is complete.
+
+    Cheap for the usual formats: the header parses and a JPEG ends with its EOI marker, a PNG with
+    its IEND chunk (what truncation cuts off). Anything else, or a file whose end looks wrong, is
+    decoded once to be sure, so a truncated image is counted here rather than replaced later.
+    """
     from PIL import Image
 
     try:
         with Image.open(path) as im:
-            return im.width > 0 and im.height > 0
+            if im.width <= 0 or im.height <= 0:
+                return False
+            if im.format in _TAILS and _ends_with(path, _TAILS[im.format]):
+                return True
+            if im.format == "JPEG":
+                im.draft("RGB", (1, 1))  # decode at 1/8 scale: still reads every byte
+            im.load()
+            return True
     except Exception:  # PIL raises many types for garbage; any of them means unreadable
         return False
+
+
+def _ends_with(path: Path, tail: bytes) -> bool:
+    with open(path, "rb") as f:
+        f.seek(max(0, f.seek(0, 2) - 64))
+        return f.read().rstrip(b"\x00\r\n ").endswith(tail)
 
 
 def scan_source(
@@ -199,12 +221,46 @@ def make_loader(
         pin_memory=device.type == "cuda", persistent_workers=False,
         prefetch_factor=2 if workers > 0 else None,
         generator=torch.Generator(),  # so creating the loader never draws from the global RNG
+        worker_init_fn=_init_worker if workers > 0 else None,
     )
     return iter(loader)
 
 
+def close_loader(batches: Iterator) -> None:
+    """Stop a loader's worker processes now (not whenever the iterator is collected)."""
+    shutdown = getattr(batches, "_shutdown_workers", None)  # torch's multi-process iterator
+    if shutdown is not None:
+        shutdown()
+
+
+def _init_worker(_worker_id: int) -> None:
+    """In each loader worker: default signal handling (the trainer's turn signals into an
+    exception meant for the main process only) and, on Linux, death with the trainer.
+
+    Without ``PR_SET_PDEATHSIG`` a worker notices a trainer killed by SIGKILL only at torch's
+    next watchdog check, up to 5 s later, and keeps its memory until then.
+    """
+    import multiprocessing
+    import signal
+    import sys
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:  # the trainer died before prctl
+        os._exit(1)
+
+
 def default_workers() -> int:
     """``min(2, cpu count)``: enough to hide decoding for small images without oversubscribing."""
-    import os
-
     return min(2, os.cpu_count() or 1)

@@ -27,7 +27,14 @@ from torch import nn
 from lgan_video.errors import LganError
 from lgan_video.training import checkpoint as ckpt
 from lgan_video.training import distributed as ddp
-from lgan_video.training.data import BatchSampler, Source, default_workers, make_loader, scan_source
+from lgan_video.training.data import (
+    BatchSampler,
+    Source,
+    close_loader,
+    default_workers,
+    make_loader,
+    scan_source,
+)
 from lgan_video.training.logger import RunLogger, format_losses
 from lgan_video.training.run import check_run_dir, start_run_dir
 
@@ -243,7 +250,8 @@ class _Trainer:
                     bar.advance()
                     bar.set_description(f"{self.task.name} {format_losses(losses)}")
                     self._periodic(logger, losses, time.perf_counter() - t0)
-        finally:
+        finally:  # on success, error or signal: workers end with the loop, not minutes later
+            close_loader(batches)
             logger.close()
 
     def _one_step(self, batch: Any) -> dict[str, float]:
@@ -302,8 +310,22 @@ class _Trainer:
                 "metrics": self.metrics, "options": self.options}
 
     def _restore(self, state: dict[str, Any]) -> None:
+        """Load ``state.pt``; a file that does not fit this run is a one-line ``LganError``."""
+        path = self.run_dir / ckpt.STATE_FILE
+        try:
+            self._load_state(state, path)
+        except KeyError as e:
+            raise LganError(f"cannot resume from {path}: it has no {e} entry") from None
+        except (TypeError, ValueError, RuntimeError, IndexError, AttributeError) as e:
+            cause = next((ln.strip() for ln in str(e).splitlines() if ln.strip()), "")
+            raise LganError(f"cannot resume from {path}: {type(e).__name__}: {cause}") from None
+
+    def _load_state(self, state: dict[str, Any], path: Path) -> None:
         """Load networks, optimizers, scalers, position and this rank's RNG state."""
         for k, m in self.task.modules().items():
+            if problem := ckpt.state_mismatch(m.state_dict(), state["modules"][k]):
+                raise LganError(f"cannot resume from {path}: network {k} does not fit this "
+                                f"run's configuration ({problem})")
             m.load_state_dict(state["modules"][k])
         for k, o in self.task.optimizers().items():
             o.load_state_dict(state["optimizers"][k])
@@ -322,7 +344,10 @@ class _Trainer:
 def resolved_options(task: Task, opts: TrainOptions, info: ddp.DistInfo) -> dict[str, Any]:
     """The run's configuration as written to ``training_options.json``."""
     common = dataclasses.asdict(opts)
-    common["data"] = str(Path(opts.data).resolve())
+    try:
+        common["data"] = str(Path(opts.data).resolve())
+    except (OSError, RuntimeError) as e:  # a symlink loop
+        raise LganError(f"cannot open the training data {opts.data}: {e}") from None
     for key in ("out", "overwrite", "resume", "quiet"):  # a run may be moved or renamed
         common.pop(key)
     return {"task": task.name, **common, **task.options(), "world_size": info.world}
