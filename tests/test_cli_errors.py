@@ -56,8 +56,8 @@ def test_eval_on_cuda_without_cuda_is_one_line(tiny_bundle, image_dir, monkeypat
 def test_out_of_range_seed_is_refused(tmp_path, clip_mp4, tiny_bundle, seed):
     out = tmp_path / "o.gif"
     result = _invoke(["render", clip_mp4, "--model", tiny_bundle, "-o", out, "--seed", seed, "-q"])
-    assert result.exit_code == 2 and "--seed" in result.output, result.output
-    assert "internal error" not in result.output and not out.exists()
+    _one_line_error(result, "Invalid value for '--seed'")
+    assert not out.exists()
 
 
 def test_empty_seeds_is_an_error_not_seed_zero(tmp_path, clip_mp4, tiny_bundle):
@@ -70,7 +70,7 @@ def test_empty_seeds_is_an_error_not_seed_zero(tmp_path, clip_mp4, tiny_bundle):
 def test_train_seed_out_of_range_leaves_no_run(tmp_path, image_dir):
     run = tmp_path / "run"
     result = _invoke(["train", "sr", image_dir, "--out", run, "--seed", "-1", "--steps", "1"])
-    assert result.exit_code == 2 and "--seed" in result.output, result.output
+    _one_line_error(result, "Invalid value for '--seed'")
     assert not run.exists()
 
 
