@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import sys
 
 import click
@@ -34,7 +35,7 @@ class _Group(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except OSError as e:  # the environment: a full disk, a read-only folder, a symlink loop
-            if log.isEnabledFor(logging.DEBUG):
+            if log.isEnabledFor(logging.DEBUG) or e.errno == errno.EPIPE:
                 raise
             raise click.ClickException(_os_error(e)) from None
         except Exception as e:
@@ -69,8 +70,9 @@ class _Group(click.Group):
             except click.ClickException as e:
                 _fail(_one_line(e.format_message()), e.exit_code)
             except OSError as e:
-                if e.errno != errno.EPIPE:  # a closed stdout (`| head`) is not worth a word
+                if e.errno != errno.EPIPE:
                     raise
+                _silence_stdout()  # a closed stdout (`| head`) is not worth a word
                 sys.exit(1)
         sys.exit(rv if isinstance(rv, int) else 0)
 
@@ -78,6 +80,17 @@ class _Group(click.Group):
 def _fail(message: str, code: int) -> None:
     click.echo(f"Error: {message}", err=True)
     sys.exit(code)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (e.g. under a test runner)
+        pass
+    finally:
+        os.close(devnull)
 
 
 def _one_line(text: str) -> str:

@@ -438,6 +438,27 @@ def test_writes_failing_mid_output_leave_nothing(tmp_path, clip_mp4, tiny_bundle
     assert list(out_dir.iterdir()) == []
 
 
+@pytest.mark.parametrize("error, expected", [
+    (OSError(28, "No space left on device", "/out/x.png"),
+     "Error: No space left on device: /out/x.png"),
+    (RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 9 bytes.\n"
+                  "more"),
+     "Error: out of memory (DefaultCPUAllocator: can't allocate memory: you tried to allocate 9 "
+     "bytes.); lower --size or --batch-size"),
+    (ValueError("first line\nsecond line"),
+     "Error: internal error: ValueError: first line (run with -v for the traceback)"),
+])
+def test_unexpected_failures_are_still_one_line(monkeypatch, tmp_path, error, expected):
+    import lgan_video.render
+
+    def fail(*_a, **_k):
+        raise error
+
+    monkeypatch.setattr(lgan_video.render, "render", fail)
+    result = _invoke(["render", tmp_path / "x.mp4"])
+    assert (result.exit_code, result.output) == (1, expected + "\n")
+
+
 @pytest.mark.parametrize("args, option", [
     (["render", "{clip}", "--style-period", "nan"], "--style-period"),
     (["render", "{clip}", "--style-period", "inf"], "--style-period"),
@@ -528,6 +549,16 @@ def test_usage_errors_are_one_line_with_exit_1(args, expected):
 def test_help_and_version_still_exit_0():
     assert _invoke(["render", "--help"]).exit_code == 0
     assert _invoke(["--version"]).exit_code == 0
+    alone = _invoke([])  # the group alone prints its help
+    assert alone.exit_code == 0 and alone.output.startswith("Usage: ")
+
+
+def test_closed_stdout_is_not_an_error(clip_mp4):
+    """`lgan-video probe x --json | true`: the reader is gone before Python even starts; no
+    traceback, no 'Error' about the pipe."""
+    proc = subprocess.run(f'"{sys.executable}" -m lgan_video probe "{clip_mp4}" --json | true',
+                          shell=True, env=_env(), capture_output=True, text=True, timeout=60)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
 
 
 # --- 11. a bundle.json without work_size is refused ----------------------------------------------
