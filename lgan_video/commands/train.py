@@ -102,7 +102,7 @@ def train() -> None:
               help="Decay of the exported EMA generator.")
 @click.option("--sle/--no-sle", default=True, show_default=True,
               help="FastGAN skip-layer excitation in the generator.")
-@click.option("--recon-weight", type=click.FloatRange(min=0), default=1.0, show_default=True,
+@click.option("--recon-weight", type=FiniteFloat(min=0), default=1.0, show_default=True,
               help="FastGAN self-supervised D: weight of its 32x32 reconstruction of reals (0: off).")
 @click.option("--augment", default="color,translation,cutout", show_default=True,
               help="DiffAugment policies on everything D sees ('none' disables).")
@@ -143,11 +143,11 @@ def g1(resolution: str, **kw) -> None:
 @click.option("--cache-maps", is_flag=True, help="Compute each image's map once, cached in the run.")
 @click.option("--d-scales", type=click.IntRange(1, 4), default=2, show_default=True,
               help="Patch discriminators at 1, 1/2, ... of the crop (pix2pixHD multi-scale D).")
-@click.option("--fm-weight", type=click.FloatRange(min=0), default=10.0, show_default=True,
+@click.option("--fm-weight", type=FiniteFloat(min=0), default=10.0, show_default=True,
               help="Discriminator feature-matching weight (pix2pixHD/SPADE); 0 disables it.")
 @click.option("--augment", default="color,translation,cutout", show_default=True,
               help="DiffAugment policies on everything D sees ('none' disables).")
-@click.option("--zoom", type=click.FloatRange(min=1.0), default=2.0, show_default=True,
+@click.option("--zoom", type=FiniteFloat(min=1.0), default=2.0, show_default=True,
               help="Crops come from the image resized to 1x..ZOOMx the crop size.")
 def mapping(**kw) -> None:
     """Train a mapping network: structure maps + appearance -> image.
