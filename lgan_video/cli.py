@@ -109,8 +109,11 @@ def _os_error(e: OSError) -> str:
 
 
 def _out_of_memory(e: BaseException) -> bool:
+    """MemoryError, torch's CPU and CUDA allocator failures, OpenCV's Insufficient memory."""
+    text = str(e).lower()
     return (isinstance(e, MemoryError) or type(e).__name__ == "OutOfMemoryError"
-            or "can't allocate memory" in str(e) or "out of memory" in str(e).lower())
+            or any(s in text for s in ("can't allocate memory", "out of memory",
+                                       "insufficient memory")))
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -126,7 +126,7 @@ def _report(data: dict, as_json: bool, quiet: bool, line: str) -> None:
 @click.option("--stages", is_flag=True, help="Show G1 | map | translated | upscaled per frame.")
 @mode_option
 @click.option("--fps", type=FiniteFloat(min=1, max=100), default=12.0, show_default=True)
-@click.option("--size", type=click.IntRange(min=16), default=256, show_default=True,
+@click.option("--size", type=click.IntRange(16, 4096), default=256, show_default=True,
               help="Display size of each G1 image (without --stages).")
 @click.option("--style", default=None, metavar="IMG[,IMG...]",
               help="With --stages: paint the walk in these pictures' looks instead of G1's.")
