@@ -7,6 +7,7 @@ audio mux, an ffmpeg that fails mid-mux. Every subprocess wait is bounded.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import resource
@@ -406,6 +407,36 @@ def test_read_only_output_folder_is_named(tmp_path, clip_mp4, tiny_bundle):
                            f"(read-only or no permission): {folder / 'o.gif'}\n")
 
 
+@pytest.mark.parametrize("output, message", [
+    ("frames", r"could not write frame \d+ of {out}: No space left on device"),
+    ("o.mp4", r"ffmpeg could not encode the mp4 output: {out} \(.*No space left on device\)"),
+])
+def test_a_full_disk_is_named_and_leaves_nothing(tmp_path, clip_mp4, tiny_bundle, output,
+                                                 message):
+    """A real full disk: an 8 KiB tmpfs in a private mount namespace (the file-size-limit test
+    below covers the same paths where mounting is not allowed)."""
+    import re
+
+    if not _can_mount():
+        pytest.skip("no user namespaces: cannot mount a small tmpfs")
+    folder = tmp_path / "small"
+    folder.mkdir()
+    out = folder / output
+    listing = tmp_path / "left.txt"
+    script = (f'mount -t tmpfs -o size=8k tmpfs "{folder}" && "$@"; rc=$?; '
+              f'ls -A "{folder}" > "{listing}"; exit $rc')
+    proc = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", script, "sh", sys.executable, "-m", "lgan_video",
+         "render", str(clip_mp4), "--model", str(tiny_bundle), "-o", str(out), "-q",
+         "--no-audio"],
+        env=_env(), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and proc.stdout == "", proc.stderr
+    assert re.fullmatch("Error: " + message.format(out=re.escape(str(out))) + "\n", proc.stderr), \
+        proc.stderr
+    assert listing.read_text() == ""  # nothing left in the full folder
+
+
+@functools.lru_cache(maxsize=1)
 def _can_mount() -> bool:
     if shutil.which("unshare") is None:
         return False
@@ -422,14 +453,11 @@ def _file_size_limit(limit: int):
     return apply
 
 
-@pytest.mark.parametrize("output, message", [
-    ("frames/", "could not write frame 1 of {out}: File too large"),
-    ("o.mp4", "ffmpeg could not encode the mp4 output: {out}"),
-])
-def test_writes_failing_mid_output_leave_nothing(tmp_path, clip_mp4, tiny_bundle, output, message):
+def test_writes_failing_mid_output_leave_nothing(tmp_path, clip_mp4, tiny_bundle):
+    """Where no tmpfs can be mounted this still makes the kernel refuse our writes."""
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    out = out_dir / output
+    out, message = out_dir / "frames/", "could not write frame 1 of {out}: File too large"
     proc = _run(["render", clip_mp4, "--model", tiny_bundle, "-o", out, "-q", "--no-audio"],
                 preexec_fn=_file_size_limit(4096))
     assert proc.returncode == 1, proc.stderr
