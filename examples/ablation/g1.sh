@@ -10,7 +10,7 @@
 set -uo pipefail
 DATA=${1:?data folder}
 RUNS=${2:?runs folder}
-CPU=${3:-600}
+CPU=${3:-360}
 PY=${PYTHON:-python}
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 common=(--resolution 64 --channels 128 --batch-size 16 --steps 100000 --workers 0

@@ -11,7 +11,7 @@
 set -uo pipefail
 DATA=${1:?data folder}
 RUNS=${2:?runs folder}
-CPU=${3:-600}
+CPU=${3:-360}
 PY=${PYTHON:-python}
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 OLD=(--d-scales 1 --fm-weight 0 --augment none --zoom 1)
