@@ -8,6 +8,8 @@ from pathlib import Path
 
 import torch
 
+from lgan_video.models.layers import StyleNorm
+
 TINY_G1 = {"z_dim": 16, "resolution": 32, "channels": 64, "min_channels": 16,
            "attention": (16,), "d_channels": 16, "d_attention": (8,)}
 TINY_MAPPING = {"style_dim": 16, "base_channels": 8, "n_down": 2, "n_blocks": 2,
@@ -63,6 +65,7 @@ def make_random_bundle(
             mappings[mode] = (net, map_cfg)
         upscaler = SRNetwork(SRConfig(**sr)) if sr is not None else None
         _randomize_norms(generator)
+        _amplify(generator, [net for net, _ in mappings.values()])
     return save_bundle(path, g1=generator, mappings=mappings, sr=upscaler, work_size=work_size,
                        provenance=provenance or {"kind": "random bundle", "seed": seed})
 
@@ -75,6 +78,21 @@ def _randomize_norms(net: torch.nn.Module) -> None:
             module.running_var.uniform_(0.5, 2.0)
         if hasattr(module, "gamma") and isinstance(module.gamma, torch.nn.Parameter):
             module.gamma.data.fill_(0.5)
+
+
+@torch.no_grad()
+def _amplify(generator: torch.nn.Module, mappings: list[torch.nn.Module]) -> None:
+    # At PyTorch's default init G1 paints near-flat grey and the style barely moves the mapping
+    # output (1e-5), so a pipeline that ignored the latent would pass every test. Scaled up, G1's
+    # images have contrast and the look shifts translations by a few grey levels.
+    generator.to_rgb.weight.mul_(6.0)
+    for net in mappings:
+        for module in net.style_encoder.modules():
+            if isinstance(module, (torch.nn.Conv2d, torch.nn.Linear)):
+                module.weight.mul_(3.0)
+        for module in net.modules():
+            if isinstance(module, StyleNorm):
+                module.affine.weight.mul_(3.0)
 
 
 @contextmanager
