@@ -93,12 +93,9 @@ class _Clock:
 
 
 def _resize_all(frames: list[np.ndarray], dims: tuple[int, int]) -> list[np.ndarray]:
-    # Same rule as the pipeline: area when shrinking, cubic when growing.
-    import cv2
+    from lgan_video.resize import resize  # the pipeline's policy
 
-    shrink = dims[0] < frames[0].shape[1]
-    interp = cv2.INTER_AREA if shrink else cv2.INTER_CUBIC
-    return [cv2.resize(f, dims, interpolation=interp) for f in frames]
+    return [resize(f, dims) for f in frames]
 
 
 def _maps_all(small: list[np.ndarray], map_cfg) -> np.ndarray:

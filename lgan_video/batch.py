@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lgan_video.errors import LganError
-from lgan_video.media.images import IMAGE_SUFFIXES, natural_key
-
-MEDIA_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".gif"}
+from lgan_video.media.images import natural_key
+from lgan_video.media.suffixes import CLIP_SUFFIXES, IMAGE_SUFFIXES
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ class JobOutcome:
 
 def _is_input(path: Path) -> bool:
     if path.is_file():
-        return path.suffix.lower() in MEDIA_SUFFIXES
+        return path.suffix.lower() in CLIP_SUFFIXES
     return path.is_dir() and any(p.suffix.lower() in IMAGE_SUFFIXES for p in path.iterdir())
 
 

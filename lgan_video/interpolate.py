@@ -112,12 +112,12 @@ def _g1_frames(pipe, z, batch: int = 16) -> Iterator[np.ndarray]:
 
 
 def _grid_frames(pipe, seeds, frames_per_seed, loop, n, rows, cols, size) -> Iterator[np.ndarray]:
-    import cv2
+    from lgan_video.resize import resize
 
     paths = [_path(pipe, cell_seeds(seeds, c), frames_per_seed, loop, n) for c in range(rows * cols)]
     streams = [_g1_frames(pipe, z) for z in paths]
     for _ in range(n):
-        cells = [cv2.resize(next(s), (size, size), interpolation=cv2.INTER_CUBIC) for s in streams]
+        cells = [resize(next(s), (size, size)) for s in streams]
         yield np.concatenate([np.concatenate(cells[r * cols:(r + 1) * cols], axis=1)
                               for r in range(rows)], axis=0)
 

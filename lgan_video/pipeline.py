@@ -55,7 +55,7 @@ def work_dims(width: int, height: int, work_size: int) -> tuple[int, int]:
 
     Sizes need not fit the mapping network's multiple: :meth:`Pipeline.translate` pads and crops.
     """
-    from lgan_video.media import scaled_size
+    from lgan_video.resize import scaled_size
 
     return scaled_size(width, height, work_size)
 
@@ -291,26 +291,21 @@ def _next_latent(latents: Iterator[torch.Tensor]) -> torch.Tensor:
 
 
 def _resize(image: np.ndarray, dims: tuple[int, int]) -> np.ndarray:
-    """uint8 ``(H, W, C)`` -> ``(dims[1], dims[0], C)``: area when shrinking, cubic when growing."""
-    import cv2
+    """uint8 ``(H, W, 3)`` -> ``(dims[1], dims[0], 3)`` by the one resize policy."""
+    from lgan_video.resize import resize
 
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
         raise LganError(f"expected uint8 (H, W, 3) frames, got {image.dtype} {image.shape}")
-    if (image.shape[1], image.shape[0]) == dims:
-        return image
-    shrink = dims[0] < image.shape[1]
-    return cv2.resize(image, dims, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
+    return resize(image, dims)
 
 
 def _fit(image: np.ndarray, height: int, nearest: bool = False) -> np.ndarray:
     """Scale uint8 ``(H, W, 3)`` to ``height`` rows, keeping the aspect (nearest for maps)."""
     import cv2
 
+    from lgan_video.resize import resize
+
     width = max(1, round(image.shape[1] * height / image.shape[0]))
-    if image.shape[:2] == (height, width):
-        return image
-    if nearest:
-        interp = cv2.INTER_NEAREST
-    else:
-        interp = cv2.INTER_AREA if height < image.shape[0] else cv2.INTER_CUBIC
-    return cv2.resize(image, (width, height), interpolation=interp)
+    if image.shape[:2] == (height, width) or not nearest:
+        return resize(image, (width, height))
+    return cv2.resize(image, (width, height), interpolation=cv2.INTER_NEAREST)

@@ -40,7 +40,9 @@ import click
 import cv2
 import numpy as np
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
+from lgan_video.media.suffixes import IMAGE_SUFFIXES
+from lgan_video.resize import resize_short
+
 PHOTO_PACKAGES = (
     "gnome-backgrounds", "mate-backgrounds", "plasma-workspace-wallpapers", "ukui-wallpapers",
     "lomiri-wallpapers", "lomiri-wallpapers-16.04", "lomiri-wallpapers-20.04", "sway-backgrounds",
@@ -124,14 +126,6 @@ def pad_square(rgb: np.ndarray, margin: float = 0.06) -> np.ndarray:
     y, x = (side - h) // 2, (side - w) // 2
     canvas[y:y + h, x:x + w] = rgb
     return canvas
-
-
-def resize_short(img: np.ndarray, size: int) -> np.ndarray:
-    """Resize so the short side is ``size`` (area interpolation when shrinking)."""
-    h, w = img.shape[:2]
-    s = size / min(h, w)
-    interp = cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC
-    return cv2.resize(img, (max(size, round(w * s)), max(size, round(h * s))), interpolation=interp)
 
 
 def dhash(rgb: np.ndarray) -> int:

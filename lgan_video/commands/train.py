@@ -237,7 +237,7 @@ def export(g1_run: Path, mapping_runs: tuple[Path, ...], sr_run: Path | None, ou
 @common_options
 def eval_(kind: str, model: Path, data: Path, n: int, fid: bool, mode: str | None,
           size: int | None, device: str, as_json: bool, quiet: bool) -> None:
-    """Score a run folder or bundle MODEL against the images in DATA.
+    """Score a training run, a bundle folder or the default bundle MODEL against DATA's images.
 
     g1: SWD, FID and KID of generated images; mapping: PSNR/SSIM of translations of DATA's images
     from their own maps, beside a flat mean-colour image's, and the structure score; sr: PSNR/SSIM
@@ -248,8 +248,9 @@ def eval_(kind: str, model: Path, data: Path, n: int, fid: bool, mode: str | Non
       lgan-video eval g1 runs/g1 paintings/ --n 5000
       lgan-video eval sr my_model test_hr/ --json
       lgan-video eval mapping runs/map_edge photos/ --n 50
+      lgan-video eval mapping default photos/ --mode seg
     """
-    from lgan_video.metrics import evaluate as ev
+    from lgan_video import evaluate as ev
 
     if kind == "g1":
         scores = ev.evaluate_g1(model, data, n=n, fid=fid, device=device)

@@ -10,8 +10,6 @@ import numpy as np
 from lgan_video.errors import LganError
 from lgan_video.media.images import image_error, pil_errors, to_rgb8
 
-ANIMATED_SUFFIXES = (".gif", ".webp", ".png")
-
 
 def is_animated(path: Path) -> bool:
     """Whether the image file at ``path`` holds more than one frame."""

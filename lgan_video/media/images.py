@@ -1,4 +1,5 @@
-"""Still images and frame folders: loading any image as uint8 RGB, natural sort, resizing."""
+"""Still images and frame folders: loading any image as uint8 RGB, natural sort (resizing:
+:mod:`lgan_video.resize`)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from lgan_video.errors import LganError
+from lgan_video.media.suffixes import IMAGE_SUFFIXES
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 _DIGITS = re.compile(r"(\d+)")
 _TRANSPOSED = {5, 6, 7, 8}  # EXIF orientations that swap width and height
 
@@ -96,29 +97,3 @@ def image_size(path: Path) -> tuple[int, int]:
         raise image_error(path, e) from None
     return (h, w) if orientation in _TRANSPOSED else (w, h)
 
-
-def scaled_size(width: int, height: int, short_side: int | None) -> tuple[int, int]:
-    """``(W, H)`` after resizing so the short side is ``short_side``, keeping the aspect ratio.
-
-    The short side becomes exactly ``short_side``; the long side is scaled by the same factor and
-    rounded to the nearest even number (at least 2), which H.264's 4:2:0 sampling prefers.
-    ``None`` keeps the size.
-    """
-    if short_side is None:
-        return width, height
-    if short_side < 1:
-        raise LganError(f"invalid size {short_side}: must be at least 1 pixel")
-    short, long = min(width, height), max(width, height)
-    new_long = max(2, 2 * round(long * short_side / short / 2))
-    return (new_long, short_side) if width >= height else (short_side, new_long)
-
-
-def resize(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Resize uint8 ``(H, W, 3)`` to ``size`` (W, H): area averaging down, bicubic up."""
-    import cv2
-
-    h, w = frame.shape[:2]
-    if (w, h) == tuple(size):
-        return frame
-    interp = cv2.INTER_AREA if size[0] * size[1] < w * h else cv2.INTER_CUBIC
-    return cv2.resize(frame, tuple(size), interpolation=interp)

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from lgan_video.errors import LganError
 from lgan_video.media import _ffmpeg
-from lgan_video.media.animated import ANIMATED_SUFFIXES, frame_delays, is_animated
-from lgan_video.media.images import IMAGE_SUFFIXES, image_size, list_frames
+from lgan_video.media.animated import frame_delays, is_animated
+from lgan_video.media.images import image_size, list_frames
+from lgan_video.media.suffixes import ANIMATED_SUFFIXES, IMAGE_SUFFIXES
 from lgan_video.media.timecode import fps_from_delays, fps_from_text
 
 log = logging.getLogger("lgan_video.media")

@@ -18,9 +18,10 @@ import numpy as np
 from lgan_video.errors import LganError
 from lgan_video.media import _ffmpeg
 from lgan_video.media.animated import frame_delays, iter_animation
-from lgan_video.media.images import list_frames, load_image, resize, scaled_size
+from lgan_video.media.images import list_frames, load_image
 from lgan_video.media.probe import MediaInfo, probe
 from lgan_video.media.timecode import StartAt, parse_start
+from lgan_video.resize import ffmpeg_flags, resize, scaled_size
 
 log = logging.getLogger("lgan_video.media")
 
@@ -120,8 +121,8 @@ class FrameReader:
         if self.stride > 1:
             filters.append(f"select=not(mod(n\\,{self.stride}))")
         if self.size != (self.info.width, self.info.height):
-            down = self.size[0] * self.size[1] < self.info.width * self.info.height
-            filters.append(f"scale={self.size[0]}:{self.size[1]}:flags={'area' if down else 'bicubic'}")
+            flags = ffmpeg_flags((self.info.width, self.info.height), self.size)
+            filters.append(f"scale={self.size[0]}:{self.size[1]}:flags={flags}")
         if filters:
             args += ["-vf", ",".join(filters)]
         if self.max_frames is not None:

@@ -1,6 +1,7 @@
 """Image-quality metrics: PSNR/SSIM (mapping, SR), SWD (G1, no weights), FID/KID (G1, optional).
 
-``evaluate`` runs them on a training run or bundle against a folder of images (``lgan-video eval``).
+Pure functions of uint8 image arrays: nothing here reads runs, bundles or training data, so
+training may import it; :mod:`lgan_video.evaluate` runs them on runs and bundles (``lgan-video eval``).
 """
 
 from lgan_video.metrics.image import MAX_PSNR, crop_border, psnr, rgb_to_y, sr_scores, ssim

@@ -25,12 +25,10 @@ import numpy as np
 import torch
 
 from lgan_video.errors import LganError
+from lgan_video.media.suffixes import CLIP_SUFFIXES, IMAGE_SUFFIXES
 
 log = logging.getLogger("lgan_video.training")
 
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"})
-VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".gif", ".mpg",
-                            ".mpeg", ".wmv"})
 
 
 @dataclass
@@ -126,7 +124,7 @@ def scan_source(
         suffix = f.suffix.lower()
         if suffix in IMAGE_SUFFIXES:
             _add_image(src, f)
-        elif suffix in VIDEO_SUFFIXES:
+        elif suffix in CLIP_SUFFIXES:
             _add_video(src, f, frame_stride, video_short_side)
         else:
             log.debug("ignoring %s (not an image or video)", f)

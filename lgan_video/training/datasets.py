@@ -15,32 +15,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from lgan_video.imageops import to_tensor
+from lgan_video.resize import center_crop, resize, resize_short, sr_lowres
 from lgan_video.training.data import Source, sample_rng
-
-
-def resize_short(img: np.ndarray, short: int) -> np.ndarray:
-    """Resize uint8 ``(H, W, C)`` so its short side is ``short`` (area down, bicubic up)."""
-    h, w = img.shape[:2]
-    if min(h, w) == short:
-        return img
-    k = short / min(h, w)
-    size = (max(short, round(w * k)), max(short, round(h * k)))
-    interp = cv2.INTER_AREA if k < 1 else cv2.INTER_CUBIC
-    return cv2.resize(img, size, interpolation=interp)
 
 
 def crop(img: np.ndarray, x: int, y: int, w: int, h: int) -> np.ndarray:
     """The ``w x h`` window at ``(x, y)`` of an ``(H, W, ...)`` array."""
     return img[y:y + h, x:x + w]
-
-
-def center_crop(img: np.ndarray, size: int) -> np.ndarray:
-    """The central ``size x size`` window (the image must be at least that big)."""
-    h, w = img.shape[:2]
-    return crop(img, (w - size) // 2, (h - size) // 2, size, size)
 
 
 def random_window(rng: np.random.Generator, h: int, w: int, size: int) -> tuple[int, int]:
@@ -51,19 +34,6 @@ def random_window(rng: np.random.Generator, h: int, w: int, size: int) -> tuple[
 def maybe_flip(img: np.ndarray, flip: bool) -> np.ndarray:
     """Mirror left-right when ``flip``; always returns a contiguous array."""
     return np.ascontiguousarray(img[:, ::-1] if flip else img)
-
-
-def bicubic_resize(img: np.ndarray, width: int, height: int, antialias: bool = True) -> np.ndarray:
-    """uint8 RGB ``(H, W, 3)`` -> ``(height, width, 3)``, antialiased bicubic (as MATLAB imresize).
-
-    The standard low-resolution input of SR benchmarks; used by training and evaluation alike.
-    ``antialias=False`` is the plain bicubic kernel (as OpenCV's and most video scalers' fast
-    paths), which aliases when shrinking.
-    """
-    x = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1)[None].float()
-    y = F.interpolate(x, size=(height, width), mode="bicubic", antialias=antialias,
-                      align_corners=False)
-    return y.round().clamp(0, 255).to(torch.uint8)[0].permute(1, 2, 0).contiguous().numpy()
 
 
 class G1Dataset(torch.utils.data.Dataset):
@@ -139,12 +109,10 @@ class MappingDataset(torch.utils.data.Dataset):
         h, w = full.shape[:2]
         a = self.appearance_size
         if not self.train:
-            return cv2.resize(full, (a, a), interpolation=cv2.INTER_AREA)
+            return resize(full, (a, a))
         side = max(8, int(min(h, w) * rng.uniform(0.6, 1.0)))
         x, y = random_window(rng, h, w, side)
-        patch = maybe_flip(crop(full, x, y, side, side), rng.random() < 0.5)
-        interp = cv2.INTER_AREA if side > a else cv2.INTER_CUBIC
-        return cv2.resize(patch, (a, a), interpolation=interp)
+        return resize(maybe_flip(crop(full, x, y, side, side), rng.random() < 0.5), (a, a))
 
     def _map(self, index: int, full: np.ndarray, short: int) -> np.ndarray:
         from lgan_video.maps import extract_map
@@ -181,7 +149,7 @@ def collate_mapping(batch: list[dict[str, np.ndarray]]) -> dict[str, torch.Tenso
 class SRDataset(torch.utils.data.Dataset):
     """(LR, HR) pairs: a random ``patch x patch`` HR crop (mirrored, rotated) and its LR version.
 
-    ``patch`` is rounded down to a multiple of ``scale``. LR = bicubic downscale by ``scale``; with
+    ``patch`` is rounded down to a multiple of ``scale``. LR = :func:`resize.sr_lowres`; with
     ``degrade`` a Real-ESRGAN-style first-order chain is applied (see :func:`degrade`).
     """
 
@@ -201,11 +169,8 @@ class SRDataset(torch.utils.data.Dataset):
         x, y = random_window(rng, img.shape[0], img.shape[1], self.patch)
         hr = maybe_flip(crop(img, x, y, self.patch, self.patch), rng.random() < 0.5)
         hr = np.ascontiguousarray(np.rot90(hr, int(rng.integers(0, 4))))
-        lr = degrade(hr, self.scale, rng) if self.degrade else self.downscale(hr)
+        lr = degrade(hr, self.scale, rng) if self.degrade else sr_lowres(hr, self.scale)
         return {"lr": lr, "hr": hr}
-
-    def downscale(self, hr: np.ndarray) -> np.ndarray:
-        return bicubic_resize(hr, hr.shape[1] // self.scale, hr.shape[0] // self.scale)
 
 
 def degrade(hr: np.ndarray, scale: int, rng: np.random.Generator) -> np.ndarray:
@@ -222,8 +187,7 @@ def degrade(hr: np.ndarray, scale: int, rng: np.random.Generator) -> np.ndarray:
         sigma = float(rng.uniform(0.2, 2.0))
         k = 2 * int(np.ceil(3 * sigma)) + 1
         img = cv2.GaussianBlur(img, (k, k), sigma)
-    img = bicubic_resize(img, hr.shape[1] // scale, hr.shape[0] // scale,
-                         antialias=bool(rng.random() < 0.5))
+    img = sr_lowres(img, scale, antialias=bool(rng.random() < 0.5))
     if rng.random() < 0.5:
         sigma = float(rng.uniform(1.0, 10.0))
         shape = img.shape[:2] + (1,) if rng.random() < 0.4 else img.shape

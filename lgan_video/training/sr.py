@@ -20,9 +20,10 @@ from torch import nn
 
 from lgan_video.errors import LganError
 from lgan_video.imageops import to_tensor, to_uint8
+from lgan_video.resize import bicubic_resize, center_crop, sr_lowres
 from lgan_video.training import losses as L
 from lgan_video.training.data import Source, split_holdout
-from lgan_video.training.datasets import SRDataset, bicubic_resize, center_crop, collate_sr
+from lgan_video.training.datasets import SRDataset, collate_sr
 from lgan_video.training.logger import image_grid
 from lgan_video.training.loop import StepContext, Task, TrainOptions, train
 
@@ -84,7 +85,7 @@ class SRTask(Task):
                                  self.opts.degrade)
         self.eval_hr = eval_crops(source, held or train_idx[:EVAL_IMAGES], 2 * self.patch,
                                   self.opts.scale)
-        self.eval_lr = np.stack([downscale(hr, self.opts.scale) for hr in self.eval_hr])
+        self.eval_lr = np.stack([sr_lowres(hr, self.opts.scale) for hr in self.eval_hr])
         self.device = device
 
     def modules(self) -> dict[str, nn.Module]:
@@ -157,11 +158,6 @@ class SRTask(Task):
     def export(self) -> tuple[dict[str, nn.Module], dict[str, Any]]:
         return {"sr": self.g}, {"network": "sr", "weights": "sr.safetensors",
                                 "config": self.cfg.to_dict()}
-
-
-def downscale(hr: np.ndarray, scale: int) -> np.ndarray:
-    """The LR version of an HR image: antialiased bicubic by ``scale`` (sizes must divide)."""
-    return bicubic_resize(hr, hr.shape[1] // scale, hr.shape[0] // scale)
 
 
 def eval_crops(source: Source, indices: list[int], size: int, scale: int) -> np.ndarray:

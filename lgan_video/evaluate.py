@@ -1,5 +1,8 @@
 """``lgan-video eval``: score a training run or a bundle against a folder of images.
 
+Application level, beside ``render``: it reads runs and bundles and uses the training data code,
+while :mod:`lgan_video.metrics` stays a leaf of pure functions that training may import.
+
 - G1: SWD (always) and FID/KID (optional package) of ``n`` generated images vs up to ``n`` real
   images resized (short side) and center-cropped to G1's resolution.
 - Mapping: PSNR/SSIM of translations of images from their own maps and appearance (central
@@ -20,19 +23,21 @@ import torch
 from lgan_video.errors import LganError
 from lgan_video.imageops import to_tensor, to_uint8
 
-log = logging.getLogger("lgan_video.metrics")
+log = logging.getLogger("lgan_video.evaluate")
 
 
 def load_for_eval(model: str | Path, kind: str, device: torch.device, mode: str | None = None):
-    """``(network, info)`` from a run folder (``network.json``) or a bundle (``bundle.json``).
+    """``(network, info)`` from a run folder (``network.json``), a bundle (``bundle.json``) or
+    ``"default"`` (the shipped bundle).
 
     ``info`` holds what evaluation needs besides the network: the MapConfig and working size for
     mapping networks. For a bundle with several mapping networks ``mode`` picks one.
     """
+    from lgan_video.bundle import resolve_model
     from lgan_video.maps import MapConfig
     from lgan_video.training.export import load_run_network
 
-    path = Path(model)
+    path = resolve_model(model)
     if (path / "bundle.json").is_file():
         return _from_bundle(path, kind, device, mode)
     net, meta = load_run_network(path, kind, device)
@@ -68,8 +73,8 @@ def _device(device: str) -> torch.device:
 
 def real_images(data: str | Path, n: int, size: int) -> np.ndarray:
     """Up to ``n`` images of ``data`` resized (short side) and center-cropped to ``size``."""
+    from lgan_video.resize import center_crop, resize_short
     from lgan_video.training.data import scan_source
-    from lgan_video.training.datasets import center_crop, resize_short
 
     src = scan_source(data, video_short_side=size)
     idx = np.linspace(0, len(src) - 1, min(n, len(src))).round().astype(int)
@@ -144,8 +149,8 @@ def evaluate_sr(model: str | Path, data: str | Path, n: int = 100,
     LR made by antialiased bicubic downscaling, and ``plain_*`` the same with plain bicubic
     (aliased) downscaling: an SR network should gain over bicubic under both."""
     from lgan_video.metrics.image import sr_scores
+    from lgan_video.resize import bicubic_resize, crop_to_multiple, sr_lowres
     from lgan_video.training.data import scan_source
-    from lgan_video.training.datasets import bicubic_resize
 
     dev = _device(device)
     net, _ = load_for_eval(model, "sr", dev)
@@ -153,11 +158,10 @@ def evaluate_sr(model: str | Path, data: str | Path, n: int = 100,
     src = scan_source(data)
     rows = []
     for i in range(min(n, len(src))):
-        hr = src.load(i)
-        hr = hr[: hr.shape[0] - hr.shape[0] % s, : hr.shape[1] - hr.shape[1] % s]
+        hr = crop_to_multiple(src.load(i), s)
         row = []
         for antialias in (True, False):
-            lr = bicubic_resize(hr, hr.shape[1] // s, hr.shape[0] // s, antialias=antialias)
+            lr = sr_lowres(hr, s, antialias=antialias)
             sr = to_uint8(net(to_tensor(lr, dev)))[0]
             bic = bicubic_resize(lr, hr.shape[1], hr.shape[0])
             a, b = sr_scores(sr, hr, s), sr_scores(bic, hr, s)
