@@ -17,9 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,16 +25,10 @@ import torch
 from torch import nn
 
 from lgan_video import __version__
+from lgan_video.atomic import atomic_path
 from lgan_video.errors import LganError
-from lgan_video.models import (
-    G1Config,
-    G1Generator,
-    MappingConfig,
-    MappingNetwork,
-    SRConfig,
-    SRNetwork,
-    count_parameters,
-)
+from lgan_video.models import G1Generator, MappingNetwork, SRNetwork, count_parameters
+from lgan_video.models.registry import build_network, kind_of
 
 log = logging.getLogger(__name__)
 
@@ -103,9 +94,7 @@ def save_bundle(
         networks[f"mapping-{mode}"] = (net, {"map": map_cfg.to_dict()})
     if sr is not None:
         networks["sr"] = (sr, {})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
-    try:
+    with atomic_path(path, is_dir=True) as tmp:
         entries = {name: _write_network(tmp, name, net, half) | extra
                    for name, (net, extra) in networks.items()}
         meta = {
@@ -113,48 +102,23 @@ def save_bundle(
             "networks": entries, "work_size": int(work_size), "provenance": provenance or {},
         }
         (tmp / "bundle.json").write_text(json.dumps(meta, indent=2) + "\n")
-        _usual_permissions(tmp)
-        _replace(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     log.info("saved bundle %s (%s)", path, ", ".join(entries))
     return path
 
 
 def _write_network(folder: Path, name: str, net: nn.Module, half: bool) -> dict[str, Any]:
     """Save one network's state dict as ``<name>.safetensors``; its bundle.json entry."""
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
     state = {}
     for key, t in net.state_dict().items():
         t = t.detach().cpu()
         state[key] = (t.half() if half and t.is_floating_point() else t).contiguous()
     file = f"{name}.safetensors"
-    save_file(state, str(folder / file))
+    # Written by us, not by safetensors' save_file, so the file gets the usual umask permissions.
+    (folder / file).write_bytes(save(state))
     return {"config": net.cfg.to_dict(), "file": file, "sha256": _sha256(folder / file),
             "parameters": count_parameters(net)}
-
-
-def _usual_permissions(folder: Path) -> None:
-    # mkdtemp and safetensors create 0700/0600; a bundle is meant to be shared like any output.
-    umask = os.umask(0)
-    os.umask(umask)
-    folder.chmod(0o777 & ~umask)
-    for file in folder.iterdir():
-        file.chmod(0o666 & ~umask)
-
-
-def _replace(tmp: Path, path: Path) -> None:
-    # Move the old folder aside first so a failure never leaves neither.
-    old = None
-    if path.exists():
-        old = path.with_name(f".{path.name}.old-{os.getpid()}")
-        shutil.rmtree(old, ignore_errors=True)
-        path.rename(old)
-    tmp.rename(path)
-    if old is not None:
-        shutil.rmtree(old) if old.is_dir() else old.unlink()
 
 
 def _sha256(file: Path) -> str:
@@ -178,18 +142,18 @@ def load_bundle(
     meta = _read_meta(path)
     nets = meta["networks"]
     _check_files(path, nets)
-    g1 = _load_network(path, "g1", nets["g1"], G1Config, G1Generator)
+    g1 = _load_network(path, "g1", nets["g1"])
     mappings, map_configs = {}, {}
     for name, entry in nets.items():
         if name.startswith("mapping-"):
             mode = name.removeprefix("mapping-")
             map_configs[mode] = _map_config(path, name, entry)
-            mappings[mode] = _load_network(path, name, entry, MappingConfig, MappingNetwork)
+            mappings[mode] = _load_network(path, name, entry)
             if map_configs[mode].channels != mappings[mode].cfg.map_channels:
                 raise LganError(f"bundle {path}: {name} map config and network channels differ")
     if not mappings:
         raise LganError(f"bundle {path} has no mapping network")
-    sr = _load_network(path, "sr", nets["sr"], SRConfig, SRNetwork) if "sr" in nets else None
+    sr = _load_network(path, "sr", nets["sr"]) if "sr" in nets else None
     for net in (g1, *mappings.values(), sr):
         if net is not None:
             net.to(device=device, dtype=dtype).eval().requires_grad_(False)
@@ -227,7 +191,7 @@ def _read_meta(path: Path) -> dict[str, Any]:
         raise LganError(f"bundle {path}: bundle.json has no valid 'networks' table")
     if "g1" not in nets:
         raise LganError(f"bundle {path}: bundle.json lists no g1 network")
-    if unknown := [n for n in nets if n not in ("g1", "sr") and not n.startswith("mapping-")]:
+    if unknown := [n for n in nets if kind_of(n) is None]:
         raise LganError(f"bundle {path}: unknown networks in bundle.json: {', '.join(unknown)}")
     return meta
 
@@ -270,13 +234,13 @@ def _map_config(path: Path, name: str, entry: dict[str, Any]):
     return cfg
 
 
-def _load_network(path: Path, name: str, entry: dict[str, Any], config_cls, net_cls) -> nn.Module:
-    """Build ``net_cls`` from the entry's config and load its safetensors weights strictly."""
+def _load_network(path: Path, name: str, entry: dict[str, Any]) -> nn.Module:
+    """Build entry ``name``'s network from its config and load its safetensors weights strictly."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
     try:
-        net = net_cls(config_cls.from_dict(entry.get("config")))
+        net = build_network(kind_of(name), entry.get("config"))
     except (TypeError, ValueError, AttributeError) as e:
         raise LganError(f"bundle {path}: bad config for {name}: {e}") from None
     try:

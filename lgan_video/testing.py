@@ -46,24 +46,17 @@ def make_random_bundle(
     benchmarks, where only shapes and speed matter). ``mapping`` omits ``map_channels``."""
     from lgan_video.bundle import save_bundle
     from lgan_video.maps import MapConfig
-    from lgan_video.models import (
-        G1Config,
-        G1Generator,
-        MappingConfig,
-        MappingNetwork,
-        SRConfig,
-        SRNetwork,
-    )
+    from lgan_video.models.registry import build_network
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        generator = G1Generator(G1Config(**g1))
+        generator = build_network("g1", g1)
         mappings = {}
         for mode in modes:
             map_cfg = MapConfig(mode=mode, classes=classes)
-            net = MappingNetwork(MappingConfig(map_channels=map_cfg.channels, **mapping))
+            net = build_network("mapping", {"map_channels": map_cfg.channels, **mapping})
             mappings[mode] = (net, map_cfg)
-        upscaler = SRNetwork(SRConfig(**sr)) if sr is not None else None
+        upscaler = build_network("sr", sr) if sr is not None else None
         _randomize_norms(generator)
         _amplify(generator, [net for net, _ in mappings.values()])
     return save_bundle(path, g1=generator, mappings=mappings, sr=upscaler, work_size=work_size,

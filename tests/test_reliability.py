@@ -244,7 +244,7 @@ def test_stale_partial_from_kill_9_is_removed_by_the_next_run(tmp_path, long_cli
 
 
 def test_temporaries_of_live_processes_and_other_hosts_are_kept(tmp_path):
-    from lgan_video.media.atomic import _host_tag, remove_stale_temporaries
+    from lgan_video.atomic import _host_tag, remove_stale_temporaries
 
     dead = _dead_pid()
     host = _host_tag()

@@ -1,30 +1,25 @@
 """Output paths: the kind a path asks for, checks before work starts, and atomic replacement.
 
-Everything is written to a hidden temporary sibling (``.name.partial-HOST-PID-XXXXXXXX``) in the
-destination directory and renamed over the destination only when complete, so an interrupted run
-leaves neither a half-written file nor a temporary one. Only SIGKILL (or a power cut) can leave a
-temporary behind; the next writer in that folder removes every temporary whose process, on this
-host, is gone (temporaries of live processes and of other hosts sharing the folder are kept).
+Everything is written to a hidden temporary sibling (``.name.partial-HOST-PID-XXXXXXXX``, made by
+:mod:`lgan_video.atomic`, the one atomic-write helper) in the destination directory and renamed
+over the destination only when complete, so an interrupted run leaves neither a half-written file
+nor a temporary one. Only SIGKILL (or a power cut) can leave a temporary behind; the next writer
+in that folder removes every temporary whose process, on this host, is gone (temporaries of live
+processes and of other hosts sharing the folder are kept).
 """
 
 from __future__ import annotations
 
-import hashlib
-import logging
 import os
 import re
-import secrets
-import shutil
-import socket
 from pathlib import Path
 
+from lgan_video import atomic
+from lgan_video.atomic import remove_stale_temporaries
 from lgan_video.errors import LganError
-
-log = logging.getLogger("lgan_video.media")
 
 OUTPUT_KINDS = {".mp4": "mp4", ".gif": "gif", ".webp": "webp"}
 _FRAME_FILE = re.compile(r"^frame_\d+\.png$")
-_TEMPORARY = re.compile(r"^\..+\.(?:partial|old)-([0-9a-f]{6})-(\d+)-[0-9a-f]{8}(?:\..*)?$")
 
 
 def output_kind(path: str | os.PathLike) -> str:
@@ -94,68 +89,16 @@ def _check_replaceable(folder: Path) -> None:
                         f"(e.g. {others[0]}): {folder}")
 
 
-def _host_tag() -> str:
-    return hashlib.sha1(socket.gethostname().encode()).hexdigest()[:6]
-
-
-def _tag(kind: str) -> str:
-    """``partial-HOST-PID-TOKEN``: who wrote a temporary, so a later run can tell if it is stale."""
-    return f"{kind}-{_host_tag()}-{os.getpid()}-{secrets.token_hex(4)}"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's live process
-        return True
-    return True
-
-
-def remove_stale_temporaries(folder: Path) -> list[Path]:
-    """Delete the temporaries in ``folder`` left by killed writers on this host; returns them."""
-    removed = []
-    try:
-        entries = list(Path(folder).iterdir())
-    except OSError:
-        return removed
-    host = _host_tag()
-    for p in entries:
-        m = _TEMPORARY.match(p.name)
-        if m is None or m.group(1) != host or _alive(int(m.group(2))):
-            continue
-        _remove(p)
-        removed.append(p)
-        log.info("removed a temporary left by an interrupted run: %s", p)
-    return removed
-
-
-def _remove(p: Path) -> None:
-    """Remove a file or folder, never raising: cleanup must not hide the error that caused it."""
-    try:
-        if p.is_dir() and not p.is_symlink():
-            shutil.rmtree(p)
-        else:
-            p.unlink(missing_ok=True)
-    except OSError as e:
-        log.debug("could not remove %s: %s", p, e)
-
-
 class AtomicTarget:
     """A temporary sibling of ``dest`` (a file, or a folder when ``is_dir``) renamed on commit."""
 
     def __init__(self, dest: Path, is_dir: bool) -> None:
         self.dest, self.is_dir = Path(dest), is_dir
-        suffix = "" if is_dir else self.dest.suffix
-        stem = self.dest.name if is_dir else self.dest.stem
-        self.tmp = self.dest.parent / f".{stem}.{_tag('partial')}{suffix}"
         self._extra: list[Path] = []
         try:
             self.dest.parent.mkdir(parents=True, exist_ok=True)
             remove_stale_temporaries(self.dest.parent)
-            if is_dir:
-                self.tmp.mkdir()
+            self.tmp = atomic.temp_sibling(self.dest, is_dir)
         except OSError as e:
             raise LganError(f"cannot write the output {self.dest}: {e.strerror or e}") from None
 
@@ -170,22 +113,11 @@ class AtomicTarget:
         if self.dest.exists() and not overwrite:
             raise LganError(f"output exists (use --overwrite to replace it): {self.dest}")
         try:
-            self._move_into_place()
+            if self.is_dir and self.dest.exists():
+                _check_replaceable(self.dest)
+            atomic.replace(self.tmp, self.dest)
         except OSError as e:
             raise LganError(f"cannot write the output {self.dest}: {e.strerror or e}") from None
-
-    def _move_into_place(self) -> None:
-        if not self.is_dir:
-            os.replace(self.tmp, self.dest)
-            return
-        if self.dest.exists():
-            _check_replaceable(self.dest)
-            trash = self.dest.parent / f".{self.dest.name}.{_tag('old')}"
-            os.replace(self.dest, trash)
-            os.replace(self.tmp, self.dest)
-            _remove(trash)
-        else:
-            os.replace(self.tmp, self.dest)
 
     def discard(self) -> None:
         """Remove the temporary output (and any sibling), leaving the destination untouched.
@@ -193,4 +125,4 @@ class AtomicTarget:
         Never raises: on a read-only or full disk the cleanup's own failure must not replace the
         error that caused it."""
         for p in [self.tmp, *self._extra]:
-            _remove(p)
+            atomic.discard(p)

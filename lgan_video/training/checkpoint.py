@@ -1,15 +1,15 @@
 """Training state on disk: ``state.pt`` (everything needed to resume) and exportable weights.
 
 ``state.pt`` holds only tensors, dicts, lists, numbers and strings so it loads with
-``torch.load(weights_only=True)``: no pickled classes, no code. It is written to ``state.pt.tmp``
-and renamed, so a crash mid-write leaves the previous checkpoint intact. The exportable weights
+``torch.load(weights_only=True)``: no pickled classes, no code. Every file is written through
+:mod:`lgan_video.atomic` (a temporary sibling, then a rename), so a crash mid-write leaves the
+previous checkpoint intact. The exportable weights
 (``<name>.safetensors`` + ``network.json`` with configs and provenance) are what ``export`` reads.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
 import warnings
@@ -20,7 +20,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from lgan_video import __version__
+from lgan_video import __version__, atomic
+from lgan_video.atomic import atomic_path
 from lgan_video.errors import LganError
 
 STATE_FILE = "state.pt"
@@ -55,11 +56,10 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 
 def save_state(run_dir: Path, state: dict[str, Any]) -> Path:
-    """Write ``state.pt`` atomically (``state.pt.tmp`` then ``os.replace``)."""
+    """Write ``state.pt`` atomically."""
     path = Path(run_dir) / STATE_FILE
-    tmp = path.with_name(STATE_FILE + ".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
     return path
 
 
@@ -122,14 +122,11 @@ def save_weights(run_dir: Path, weights: dict[str, nn.Module], meta: dict[str, A
     ``meta`` should carry each network's config (``configs``), the MapConfig for mapping runs and
     the provenance (data, command, step, wall time, last metrics). Both files are atomic.
     """
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
     run_dir = Path(run_dir)
     for name, module in weights.items():
-        path = run_dir / f"{name}.safetensors"
-        tmp = path.with_name(path.name + ".tmp")
-        save_file(cpu_state_dict(module), str(tmp))
-        os.replace(tmp, path)
+        atomic.write_bytes(run_dir / f"{name}.safetensors", save(cpu_state_dict(module)))
     meta = {"format": WEIGHTS_FORMAT, "package_version": __version__, **meta}
     write_json(run_dir / NETWORK_FILE, meta)
 
@@ -160,6 +157,4 @@ def read_network_meta(run_dir: Path) -> dict[str, Any]:
 
 def write_json(path: Path, data: Any) -> None:
     """Write JSON atomically (temporary sibling, then rename)."""
-    tmp = Path(path).with_name(Path(path).name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    atomic.write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")

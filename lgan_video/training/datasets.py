@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
 
+from lgan_video.atomic import atomic_path
 from lgan_video.imageops import to_tensor
 from lgan_video.resize import center_crop, resize, resize_short, sr_lowres
 from lgan_video.training.data import Source, sample_rng
@@ -124,10 +124,8 @@ class MappingDataset(torch.utils.data.Dataset):
         if path.exists():
             return np.load(path)
         structure = extract_map(full, self.map_cfg)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npy")
-        np.save(tmp, structure)
-        os.replace(tmp, path)  # workers may race; the rename is atomic and the content identical
+        with atomic_path(path) as tmp:  # workers may race: each renames its own identical copy
+            np.save(tmp, structure)
         return structure
 
 

@@ -20,26 +20,16 @@ def load_run_network(run_dir: str | Path, expect: str | None = None,
                      device: torch.device | str = "cpu") -> tuple[nn.Module, dict[str, Any]]:
     """The network a run exported (G1's EMA generator, the mapping network or the SR network),
     in eval mode on ``device``, and its ``network.json``. ``expect`` checks the kind."""
-    from lgan_video.models import (
-        G1Config,
-        G1Generator,
-        MappingConfig,
-        MappingNetwork,
-        SRConfig,
-        SRNetwork,
-    )
+    from lgan_video.models.registry import NETWORKS, build_network
 
     run_dir = Path(run_dir)
     meta = read_network_meta(run_dir)
     kind = meta.get("network")
     if expect is not None and kind != expect:
         raise LganError(f"{run_dir} is a {kind} run, expected a {expect} run")
-    classes = {"g1": (G1Config, G1Generator), "mapping": (MappingConfig, MappingNetwork),
-               "sr": (SRConfig, SRNetwork)}
-    if kind not in classes:
+    if kind not in NETWORKS:
         raise LganError(f"{run_dir}: unknown network kind {kind!r}")
-    cfg_cls, net_cls = classes[kind]
-    net = net_cls(cfg_cls.from_dict(meta["config"]))
+    net = build_network(kind, meta["config"])
     state = load_weights(run_dir, Path(meta["weights"]).stem)
     try:
         net.load_state_dict(state)

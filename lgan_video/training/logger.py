@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
+
+from lgan_video import atomic
 
 log = logging.getLogger("lgan_video.training")
 
@@ -70,9 +71,7 @@ def truncate_log(path: Path, step: int) -> None:
     lines = path.read_text().splitlines()
     kept = [ln for ln in lines if ln.strip() and json.loads(ln).get("step", 0) <= step]
     if len(kept) != len(lines):
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text("".join(ln + "\n" for ln in kept))
-        os.replace(tmp, path)
+        atomic.write_text(path, "".join(ln + "\n" for ln in kept))
 
 
 def read_log(run_dir: Path) -> list[dict[str, Any]]:
@@ -97,13 +96,10 @@ def image_grid(images: np.ndarray, cols: int, pad: int = 2) -> np.ndarray:
 
 def save_png(path: Path, rgb: np.ndarray) -> None:
     """Write uint8 RGB ``(H, W, 3)`` as a PNG atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     ok, buf = cv2.imencode(".png", np.ascontiguousarray(rgb[:, :, ::-1]))
     if not ok:
         raise OSError(f"PNG encoding failed for {path}")
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(buf.tobytes())
-    os.replace(tmp, path)
+    atomic.write_bytes(path, buf.tobytes())
 
 
 def format_losses(values: dict[str, float], keys: int = 4) -> str:
