@@ -142,3 +142,18 @@ def test_configs_round_trip_through_json(cfg):
     assert type(cfg).from_dict(data) == cfg
     with pytest.raises(ValueError, match="unknown"):
         type(cfg).from_dict({**data, "bogus": 1})
+
+
+@pytest.mark.parametrize("kind", ["g1", "mapping", "sr"])
+def test_network_table_builds_each_kind_from_its_config(kind):
+    from lgan_video.models.registry import NETWORKS, build_network, kind_of
+    from lgan_video.testing import TINY_G1, TINY_MAPPING, TINY_SR
+
+    config = {"g1": TINY_G1, "mapping": {"map_channels": 4, **TINY_MAPPING}, "sr": TINY_SR}[kind]
+    net = build_network(kind, config)
+    config_cls, net_cls = NETWORKS[kind]
+    assert type(net) is net_cls and net.cfg == config_cls(**config)
+    again = build_network(kind, json.loads(json.dumps(net.cfg.to_dict())))
+    again.load_state_dict(net.state_dict())  # same config, same tensor names and shapes
+    names = ("g1", "sr", "mapping-edge", "mapping", "g2", "sr-x")  # bundle entry names
+    assert [kind_of(n) for n in names] == ["g1", "sr", "mapping", None, None, None]
