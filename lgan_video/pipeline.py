@@ -206,13 +206,12 @@ class Pipeline:
     def reference_styles(self, images: list[np.ndarray], mode: str) -> torch.Tensor:
         """Style vectors ``(N, S)`` of uint8 RGB pictures for ``mode``'s network (any sizes:
         each is resized to the style encoder's input)."""
-        import cv2
-
         from lgan_video.imageops import to_tensor
+        from lgan_video.resize import resize
 
         net = self.mapping(mode)
         a = net.cfg.appearance_size
-        small = np.stack([cv2.resize(im, (a, a), interpolation=cv2.INTER_AREA) for im in images])
+        small = np.stack([resize(im, (a, a)) for im in images])
         return net.encode_style(self._in(to_tensor(small)))
 
     def _render_batch(self, batch, style, mode, cfg, stages, upscale):

@@ -119,7 +119,8 @@ def test_sr_dataset_degrade_is_deterministic(data_dir):
 
 def test_mapping_cache_holds_the_extracted_maps(data_dir, tmp_path):
     from lgan_video.maps import MapConfig, extract_map
-    from lgan_video.training.datasets import MappingDataset, resize_short
+    from lgan_video.resize import resize_short
+    from lgan_video.training.datasets import MappingDataset
 
     cfg = MapConfig(mode="seg", classes=4)
     src = scan_source(data_dir)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from lgan_video.resize import resize
+
 
 def gradient_magnitude(rgb: np.ndarray, sigma: float = 1.5) -> np.ndarray:
     """uint8 RGB ``(H, W, 3)`` -> float32 ``(H, W)`` Sobel magnitude of the blurred grey image."""
@@ -25,9 +27,7 @@ def structure_score(reference: np.ndarray, output: np.ndarray, sigma: float = 1.
     """Correlation in [-1, 1] of gradient magnitudes; ``reference`` is resized to ``output``'s size
     (area interpolation when shrinking, cubic when enlarging). 0 when either image is flat."""
     h, w = output.shape[:2]
-    if reference.shape[:2] != (h, w):
-        interp = cv2.INTER_AREA if reference.shape[0] > h else cv2.INTER_CUBIC
-        reference = cv2.resize(reference, (w, h), interpolation=interp)
+    reference = resize(reference, (w, h))
     a = gradient_magnitude(reference, sigma).ravel().astype(np.float64)
     b = gradient_magnitude(output, sigma).ravel().astype(np.float64)
     a, b = a - a.mean(), b - b.mean()

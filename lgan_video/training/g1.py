@@ -27,10 +27,11 @@ from torch import nn
 
 from lgan_video.errors import LganError
 from lgan_video.imageops import to_uint8
+from lgan_video.resize import center_crop, resize_short
 from lgan_video.training import losses as L
 from lgan_video.training.augment import diff_augment, parse_policy
 from lgan_video.training.data import Source
-from lgan_video.training.datasets import G1Dataset, center_crop, collate_images, resize_short
+from lgan_video.training.datasets import G1Dataset, collate_images
 from lgan_video.training.logger import image_grid
 from lgan_video.training.loop import StepContext, Task, TrainOptions, train
 
