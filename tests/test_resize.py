@@ -67,6 +67,8 @@ def test_sr_low_resolution_rule():
     lr = sr_lowres(hr, 2)
     # Antialiased bicubic (MATLAB imresize): not the plain pair means 16, 80, 144, 208.
     assert lr[0, :, 0].tolist() == [17, 79, 145, 207] and np.all(lr == lr[:1, :, :1])
+    # The plain kernel (mixed into real-frame degradations) samples without a prefilter.
+    assert sr_lowres(hr, 2, antialias=False)[0, :, 0].tolist() == [13, 80, 144, 211]
     # A side that is not a multiple of the scale loses its last row/column first.
     ragged = np.pad(hr, ((0, 1), (0, 1), (0, 0)), mode="edge")
     assert np.array_equal(sr_lowres(ragged, 2), lr)
