@@ -138,3 +138,22 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 def write_text(path: str | os.PathLike, text: str) -> Path:
     """Write UTF-8 ``text`` to ``path`` atomically; returns the path."""
     return write_bytes(path, text.encode("utf-8"))
+
+
+def discard_partials(dest: str | os.PathLike) -> list[Path]:
+    """Delete every temporary of ``dest`` whoever left it (any host, any process); returns them.
+
+    For a caller that knows no live process writes ``dest``: a batch driver whose worker process
+    died, possibly on another host (:func:`remove_stale_temporaries` only judges this host's).
+    """
+    dest = Path(dest)
+    stem, suffix = (dest.stem, dest.suffix) if dest.suffix else (dest.name, "")
+    own = re.compile(rf"\.{re.escape(stem)}\.(?:partial|old)-[0-9a-f]{{6}}-\d+-[0-9a-f]{{8}}"
+                     rf"(?:\.[^.]+)?{re.escape(suffix)}")
+    try:
+        found = [p for p in dest.parent.iterdir() if own.fullmatch(p.name)]
+    except OSError:
+        return []
+    for p in found:
+        discard(p)
+    return found

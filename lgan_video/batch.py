@@ -103,16 +103,36 @@ def output_names(inputs: list[Path]) -> dict[Path, str]:
     return names
 
 
+def is_finished(job: BatchJob) -> bool:
+    """Whether ``job`` has its output (complete: outputs are written atomically)."""
+    return job.output.exists()
+
+
+def prepare_batch(output_dir: str | Path, model: str | Path, device: str, render_options: dict):
+    """Load the model and check it can render every job (mode, scale); create ``output_dir``.
+
+    Problems every job would have are one :class:`LganError` here, not one failure per job.
+    """
+    from lgan_video.render import check_model, load_pipeline
+
+    pipeline = load_pipeline(model, device)
+    check_model(pipeline, render_options.get("mode", "edge"), render_options.get("scale"))
+    Path(output_dir).mkdir(parents=True, exist_ok=True)
+    return pipeline
+
+
 def run_job(job: BatchJob, overwrite: bool = False, **render_options) -> JobOutcome:
     """Render one job; an existing output is skipped; a bad input is reported, not raised."""
     from lgan_video.render import render
 
-    if job.output.exists() and not overwrite:
+    if is_finished(job) and not overwrite:
         return JobOutcome(job, "skipped")
     t0 = time.perf_counter()
     try:
         result = render(job.input, job.output, overwrite=overwrite, **render_options)
     except LganError as e:
+        if is_finished(job) and not overwrite:  # another run (a dead driver's worker) finished it
+            return JobOutcome(job, "skipped", seconds=time.perf_counter() - t0)
         return JobOutcome(job, "failed", seconds=time.perf_counter() - t0, error=str(e))
     return JobOutcome(job, "done", result.frames, time.perf_counter() - t0)
 
@@ -136,16 +156,11 @@ def run_batch(
     The model is loaded only if some job has work to do (or ``pipeline`` reuses a loaded one);
     ``on_outcome(outcome)`` is called after each job (for live reporting).
     """
-    from lgan_video.render import check_model, load_pipeline
-
     jobs = plan_batch(input_dir, output_dir, pattern, suffix, shard)
     outcomes = []
     for job in jobs:
-        if pipeline is None and (overwrite or not job.output.exists()):
-            pipeline = load_pipeline(model, device)
-            # Problems every job would have are one error, not one failure per job.
-            check_model(pipeline, render_options.get("mode", "edge"), render_options.get("scale"))
-            Path(output_dir).mkdir(parents=True, exist_ok=True)
+        if pipeline is None and (overwrite or not is_finished(job)):
+            pipeline = prepare_batch(output_dir, model, device, render_options)
         outcome = run_job(job, overwrite=overwrite, pipeline=pipeline, **render_options)
         outcomes.append(outcome)
         if on_outcome is not None:

@@ -154,6 +154,27 @@ def interpolate(seeds: str, style: str | None, as_json: bool, **kw) -> None:
             f"wrote {result.output}: {result.frames} frames at {result.fps} fps")
 
 
+def ray_options(f):
+    """`batch` options for running on a Ray cluster (all but --ray need --ray)."""
+    for opt in reversed([
+        click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None,
+                     metavar="[ADDRESS]",
+                     help="Run on a Ray cluster: alone, the one `ray start` made on this machine "
+                          "(else a new local one); 'auto', HOST:PORT or ray://HOST:10001."),
+        click.option("--workers", type=click.IntRange(min=1), default=None,
+                     help="Ray workers, each loading the model once. "
+                          "[default: as many as the cluster's CPUs and GPUs hold]"),
+        click.option("--gpus-per-worker", type=click.FloatRange(min=0), default=0.0,
+                     show_default=True, help="GPU share of each worker (0.5: two per GPU)."),
+        click.option("--threads-per-worker", type=click.IntRange(min=1), default=1,
+                     show_default=True, help="CPU threads of each worker (and Ray CPUs it takes)."),
+        click.option("--retries", type=click.IntRange(min=0), default=2, show_default=True,
+                     help="Re-runs of a job whose worker process died."),
+    ]):
+        f = opt(f)
+    return f
+
+
 @click.command()
 @click.argument("input_dir", type=click.Path(path_type=Path))
 @click.argument("output_dir", type=click.Path(path_type=Path))
@@ -162,29 +183,49 @@ def interpolate(seeds: str, style: str | None, as_json: bool, **kw) -> None:
               default=".mp4", show_default=True, help="Output format of every job.")
 @click.option("--shard", default="0/1", show_default=True, metavar="I/N",
               help="Run only jobs I, I+N, ...: split one batch over N machines.")
+@ray_options
 @render_options
 @json_option
 def batch(input_dir: Path, output_dir: Path, shard: str, as_json: bool, **kw) -> None:
     """Render every video, GIF and frame folder in INPUT_DIR into OUTPUT_DIR.
 
     Finished outputs are skipped, so re-running a crashed batch resumes it. A failing input is
-    reported and the others go on; the exit code is 1 if any failed.
+    reported and the others go on; the exit code is 1 if any failed. With --ray, a pool of Ray
+    workers renders one input each at a time; both folders must be on storage every node sees.
 
     \b
     Examples:
       lgan-video batch clips/ out/ --mode edge
       lgan-video batch clips/ out/ --pattern '*.mov' --format .gif --seeds 1,2,3
       lgan-video batch clips/ out/ --shard 0/4   # on machine 0 of 4
+      lgan-video batch /shared/clips /shared/out --ray auto --gpus-per-worker 0.5
+      lgan-video batch clips/ out/ --ray --workers 2 --device cpu
     """
     from lgan_video.batch import parse_shard, run_batch
 
-    quiet = kw["quiet"]
+    quiet, ray_kw = kw["quiet"], _ray_kwargs(kw)
+    if ray_kw:
+        from lgan_video.batch_ray import run_batch_ray as run_batch
     outcomes = run_batch(input_dir, output_dir, shard=parse_shard(shard),
                          on_outcome=None if (quiet or as_json) else _echo_outcome,
-                         **_render_kwargs(kw))
+                         **ray_kw, **_render_kwargs(kw))
     _summary(outcomes, as_json, quiet)
     if any(o.status == "failed" for o in outcomes):
         raise SystemExit(1)
+
+
+def _ray_kwargs(kw: dict) -> dict:
+    """The Ray options as run_batch_ray's keyword arguments; {} without --ray."""
+    names = ("workers", "gpus_per_worker", "threads_per_worker", "retries")
+    ray_kw = {name: kw.pop(name) for name in names}
+    address = kw.pop("ray_address")
+    if address is not None:
+        return {"address": address, **ray_kw}
+    ctx = click.get_current_context()
+    for name in names:
+        if ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT:
+            raise click.UsageError(f"--{name.replace('_', '-')} needs --ray")
+    return {}
 
 
 def _echo_outcome(outcome) -> None:
