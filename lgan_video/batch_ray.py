@@ -165,7 +165,11 @@ class _Tally:
     def __init__(self, bar, outcomes: dict[int, JobOutcome], on_outcome) -> None:
         self.bar, self.outcomes, self.on_outcome = bar, outcomes, on_outcome
         self.done = self.failed = self.frames = 0
-        self.t0 = time.perf_counter()
+        self.t0: float | None = None  # the first job's start: frames/s leaves out worker startup
+
+    @property
+    def outcomes_seen(self) -> int:
+        return self.done + self.failed
 
     def add(self, index: int, outcome: JobOutcome) -> None:
         self.outcomes[index] = outcome
@@ -176,9 +180,12 @@ class _Tally:
         if self.on_outcome is not None:
             self.on_outcome(outcome)
 
-    def show(self, running: int) -> None:
-        rate = self.frames / max(time.perf_counter() - self.t0, 1e-6)
-        self.bar.set_description(f"ray: {self.done} done, {running} running, "
+    def show(self, running: int, starting: int) -> None:
+        if self.t0 is None and running:
+            self.t0 = time.perf_counter()
+        rate = self.frames / max(time.perf_counter() - self.t0, 1e-6) if self.t0 else 0.0
+        starts = f"{starting} starting, " if starting else ""
+        self.bar.set_description(f"ray: {self.done} done, {running} running, {starts}"
                                  f"{self.failed} failed, {rate:.1f} frames/s")
 
 
@@ -211,11 +218,13 @@ class _Scheduler:
                 self.running[ref] = (worker, index, job, attempt)
             busy_at = time.monotonic() if self.running else busy_at
             if not self.running and (stuck := self._stuck(busy_at)):
+                if not self.tally.outcomes_seen:  # every job would fail alike: one error
+                    raise LganError(stuck)
                 return self._fail_queue(stuck)
             ready, _ = self.ray.wait([*self.running, *self.starting], num_returns=1, timeout=0.5)
             for ref in ready:
                 self._collect(ref)
-            self.tally.show(len(self.running))
+            self.tally.show(len(self.running), len(self.starting))
 
     def _start(self, worker: _Worker) -> None:
         self.starting[worker.handle.ready.remote()] = worker
@@ -281,5 +290,8 @@ def _cause(error: Exception) -> str:
     cause = getattr(error, "cause", None)
     if isinstance(cause, Exception):
         return f"{type(cause).__name__}: {cause}".splitlines()[0]
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    if getattr(error, "actor_init_failed", False) and lines:
+        # The last line of the constructor's traceback is its exception; ours read as messages.
+        return lines[-1].removeprefix("lgan_video.errors.LganError: ")
+    return lines[0] if lines else type(error).__name__

@@ -26,6 +26,7 @@ from click.testing import CliRunner
 
 from lgan_video.batch_ray import run_batch_ray
 from lgan_video.cli import cli
+from lgan_video.errors import LganError
 from lgan_video.media import probe
 from lgan_video.synthetic import scene_array
 
@@ -145,15 +146,17 @@ def _start_node(cmd: list[str], log: Path) -> subprocess.Popen:
         return subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def _running_worker() -> int | None:
-    """The pid of a Ray worker process that is rendering a job now (Ray names it by its task)."""
+def _worker_pids(title: bytes = b"ray::BatchWorker") -> list[int]:
+    """Pids of this machine's Ray worker processes whose title (Ray sets it: the actor class, then
+    ``.run`` while it renders a job) starts with ``title``."""
+    pids = []
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
-            if cmdline.read_bytes().startswith(b"ray::BatchWorker.run"):
-                return int(cmdline.parent.name)
+            if cmdline.read_bytes().startswith(title):
+                pids.append(int(cmdline.parent.name))
         except OSError:
             continue
-    return None
+    return pids
 
 
 def _partials(out: Path) -> list[str]:
@@ -174,10 +177,10 @@ def test_two_nodes_survive_a_worker_killed_mid_job(cluster, clips, tiny_bundle, 
     def kill_a_worker_mid_job():
         deadline = time.monotonic() + 120
         while not done.is_set() and time.monotonic() < deadline:
-            pid = _running_worker()
-            if pid is not None and _partials(out):  # a job is writing its output
-                os.kill(pid, signal.SIGKILL)
-                killed.append(pid)
+            pids = _worker_pids(b"ray::BatchWorker.run")
+            if pids and _partials(out):  # a job is writing its output
+                os.kill(pids[0], signal.SIGKILL)
+                killed.append(pids[0])
                 return
             time.sleep(0.02)
 
@@ -215,6 +218,7 @@ def test_resume_after_the_driver_is_killed(cluster, clips, tiny_bundle, tmp_path
     assert driver.returncode == -signal.SIGKILL, stderr.decode()[-2000:]
     finished = _finished(out)
     assert 1 <= len(finished) < 4
+    _wait_for(lambda: not _worker_pids(), 60, "the end of the dead driver's workers")
 
     outcomes = run_batch_ray(clips, out, model=tiny_bundle, size=32, device="cpu", quiet=True)
     status = {o.job.output.name: o.status for o in outcomes}
@@ -222,3 +226,12 @@ def test_resume_after_the_driver_is_killed(cluster, clips, tiny_bundle, tmp_path
                       else "done" for name in status}
     assert {k: v for k, v in _finished(out).items() if k in finished} == finished
     _check_outputs(out)
+
+
+def test_workers_that_cannot_start_are_one_error(cluster, clips, tiny_bundle, tmp_path):
+    # The driver checks the model on its CPU; the device is the workers' (a GPU the driver lacks).
+    with pytest.raises(LganError, match=r"^no Ray worker could start: unknown device 'nowhere' "
+                                        r"\(use auto, cpu, cuda, cuda:N or mps\)$"):
+        run_batch_ray(clips, tmp_path / "out", workers=1, retries=0, model=tiny_bundle,
+                      device="nowhere", quiet=True)
+    assert list((tmp_path / "out").iterdir()) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -230,7 +231,9 @@ def _ray_kwargs(kw: dict) -> dict:
 
 def _echo_outcome(outcome) -> None:
     tail = f" ({outcome.error})" if outcome.error else ""
-    click.echo(f"{outcome.status:>7}  {outcome.job.input.name}{tail}", err=True)
+    # file=sys.stderr, not err=True: a live progress display (batch --ray) redirects sys.stderr
+    # to print above itself, and err=True would write past it.
+    click.echo(f"{outcome.status:>7}  {outcome.job.input.name}{tail}", file=sys.stderr)
 
 
 def _summary(outcomes, as_json: bool, quiet: bool) -> None:
