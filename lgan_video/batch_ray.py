@@ -73,7 +73,10 @@ def run_batch_ray(
     """Run every job of :func:`~lgan_video.batch.plan_batch` on a Ray cluster; one outcome per
     job, in job order. Inputs, outputs and the model must be on paths every node sees."""
     src, dst = Path(input_dir).absolute(), Path(output_dir).absolute()
+    # Workers resolve paths in their own working folders: give them absolute ones.
     model = model if str(model) == "default" else str(Path(model).absolute())
+    if render_options.get("style"):
+        render_options["style"] = tuple(Path(p).absolute() for p in render_options["style"])
     jobs = plan_batch(src, dst, pattern, suffix, shard)
     outcomes: dict[int, JobOutcome] = {}
     for i, job in enumerate(jobs):
