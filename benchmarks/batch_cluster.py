@@ -65,6 +65,7 @@ def _start_head(cpus: int, gpus: float, env: dict, log: Path) -> tuple[subproces
     """A one-node Ray cluster on loopback; returns it (SIGTERM stops it) and its address."""
     port = _free_port()
     cmd = [str(Path(sys.executable).with_name("ray")), "start", "--head", f"--port={port}",
+           f"--ray-client-server-port={_free_port()}",
            "--num-cpus", str(cpus), "--num-gpus", str(int(gpus + 0.999)),
            "--node-ip-address", "127.0.0.1", "--include-dashboard=false",
            "--disable-usage-stats", "--block"]

@@ -122,6 +122,7 @@ def cluster(ray_env):
               "--object-store-memory", str(80 * 2**20), "--disable-usage-stats", "--block"]
     try:
         nodes.append(_start_node([ray_bin, "start", "--head", f"--port={port}",
+                                  f"--ray-client-server-port={_free_port()}",
                                   "--include-dashboard=false", *common], ray_env / "head.log"))
         _wait_for(lambda: _port_open(port), 60, "the head node")
         address = f"127.0.0.1:{port}"
