@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from collections import deque
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from lgan_video.progress import progress
 
 log = logging.getLogger(__name__)
 
+_ADDRESS = re.compile(r"(ray://)?[\w.\-]+:\d+|\[[0-9a-fA-F:]+\]:\d+")
 START_TIMEOUT = 300.0
 """Seconds the batch waits with no worker able to take a job (a cluster short of CPUs or GPUs)."""
 
@@ -72,6 +74,8 @@ def run_batch_ray(
 ) -> list[JobOutcome]:
     """Run every job of :func:`~lgan_video.batch.plan_batch` on a Ray cluster; one outcome per
     job, in job order. Inputs, outputs and the model must be on paths every node sees."""
+    if address not in (None, "", "local", "auto") and not _ADDRESS.fullmatch(address):
+        raise LganError(f"bad Ray address '{address}': use auto, HOST:PORT or ray://HOST:PORT")
     src, dst = Path(input_dir).absolute(), Path(output_dir).absolute()
     # Workers resolve paths in their own working folders: give them absolute ones.
     model = model if str(model) == "default" else str(Path(model).absolute())

@@ -160,8 +160,9 @@ def ray_options(f):
     for opt in reversed([
         click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None,
                      metavar="[ADDRESS]",
-                     help="Run on a Ray cluster: alone, the one `ray start` made on this machine "
-                          "(else a new local one); 'auto', HOST:PORT or ray://HOST:10001."),
+                     help="Run on a Ray cluster: alone (after the folders), the one `ray start` "
+                          "made on this machine, else a new local one; or 'auto', HOST:PORT, "
+                          "ray://HOST:10001."),
         click.option("--workers", type=click.IntRange(min=1), default=None,
                      help="Ray workers, each loading the model once. "
                           "[default: as many as the cluster's CPUs and GPUs hold]"),
