@@ -50,3 +50,20 @@ def test_bundle_files_get_the_usual_permissions(tiny_bundle):
     os.umask(umask)
     for file in tiny_bundle.iterdir():
         assert file.stat().st_mode & 0o777 == 0o666 & ~umask, file.name
+
+
+def test_discard_partials_removes_only_that_outputs_temporaries(tmp_path):
+    """Whoever wrote them (another host, a live-looking pid): a batch driver whose worker died
+    knows nobody writes that output any more."""
+    from lgan_video.atomic import discard_partials
+
+    mine = [".a.partial-0a1b2c-1-0123abcd.mp4", ".a.partial-ffffff-99999-0123abcd.audio.mp4"]
+    others = [".ab.partial-0a1b2c-1-0123abcd.mp4", ".a.partial-0a1b2c-1-0123abcd.gif",
+              ".a.partial-0123abcd.mp4", "a.mp4", "b.mp4"]
+    for name in mine + others:
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / ".frames.partial-0a1b2c-1-89abcdef").mkdir()  # a frame folder's temporary
+    assert sorted(p.name for p in discard_partials(tmp_path / "a.mp4")) == sorted(mine)
+    assert [p.name for p in discard_partials(tmp_path / "frames")] == [
+        ".frames.partial-0a1b2c-1-89abcdef"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(others)

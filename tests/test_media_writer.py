@@ -198,16 +198,3 @@ def test_awkward_paths_work(tmp_path, clip_frames, monkeypatch):
         assert probe(name).frame_count == 3
         assert len(_read(name, start="1f")) == 2
 
-
-def test_discard_partials_removes_only_that_outputs_temporaries(tmp_path):
-    from lgan_video.media.atomic import discard_partials
-
-    mine = [".a.partial-0123abcd.mp4", ".a.partial-0123abcd.audio.mp4"]
-    others = [".ab.partial-0123abcd.mp4", ".a.partial-0123abcd.gif", ".a.partial-nothex12.mp4",
-              "a.mp4", "b.mp4"]
-    for name in mine + others:
-        (tmp_path / name).write_bytes(b"x")
-    (tmp_path / ".frames.partial-89abcdef").mkdir()  # a frame folder's temporary folder
-    assert sorted(p.name for p in discard_partials(tmp_path / "a.mp4")) == sorted(mine)
-    assert [p.name for p in discard_partials(tmp_path / "frames")] == [".frames.partial-89abcdef"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(others)
