@@ -251,17 +251,17 @@ class _Scheduler:
             self.tally.add(index, JobOutcome(job, "failed", error=error))
 
     def _collect(self, ref) -> None:
-        from ray.exceptions import RayActorError, RayTaskError
+        from ray.exceptions import RayError, RayTaskError
 
         if ref in self.starting:
             return self._started(ref)
         worker, index, job, attempt = self.running.pop(ref)
         try:
             outcome = self.ray.get(ref)
-        except RayActorError:
-            return self._worker_died(worker, index, job, attempt)
         except RayTaskError as e:  # a bug, not a bad input: run_job reports those itself
             outcome = JobOutcome(job, "failed", error=f"internal error: {_cause(e)}")
+        except RayError:  # the worker process or its node died (RayActorError), or Ray lost it
+            return self._worker_died(worker, index, job, attempt)
         self.idle.append(worker)
         self.tally.add(index, outcome)
 
