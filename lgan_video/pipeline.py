@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from lgan_video.bundle import Bundle, load_bundle, resolve_model
 from lgan_video.errors import LganError
 from lgan_video.imageops import to_uint8
+from lgan_video.stabilize import DEFAULT_STRENGTH
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +174,7 @@ class Pipeline:
         map_temporal: float = 0.0,
         upscale: bool = True,
         references: list[np.ndarray] | None = None,
+        stabilize: float = DEFAULT_STRENGTH,
     ) -> Iterator[np.ndarray]:
         """Stylize a frame stream: one uint8 output frame per uint8 ``(H, W, 3)`` input, in order.
 
@@ -184,23 +186,29 @@ class Pipeline:
         With ``references`` (uint8 RGB pictures) the look comes from them instead of G1: then
         ``latents`` yields mixing weights ``(len(references),)`` per frame (``looks.iter_mixes``)
         and each frame's style is that mix of the pictures' style vectors.
+
+        ``stabilize`` in [0, 1] is the strength of flow-guided stabilization of the output
+        (:mod:`lgan_video.stabilize`; 0 = off). Scene cuts reset the maps' temporal state and
+        the stabilization.
         """
         from lgan_video.maps import MapExtractor
+        from lgan_video.stabilize import FlowBlender, MotionAnalyzer
         from lgan_video.streaming import prefetch
 
         self.mapping(mode)  # fails early, naming the modes, for a mode the bundle lacks
         map_cfg = dataclasses.replace(self.bundle.map_configs[mode], temporal=map_temporal)
         size = work_size or self.bundle.work_size
         # Resizing and map extraction (OpenCV, GIL released) run in a thread beside inference.
-        prepared = prefetch(_prepare(frames, MapExtractor(map_cfg), size, stages),
-                            maxsize=2 * batch_size)
+        # So does the motion analysis (cuts, flow) that stabilization needs.
+        prepared = prefetch(_prepare(frames, MapExtractor(map_cfg), size, stages,
+                                     MotionAnalyzer(stabilize)), maxsize=2 * batch_size)
         ref_styles = self.reference_styles(references, mode) if references else None
-        latent_iter = iter(latents)
+        latent_iter, blender = iter(latents), FlowBlender()
         for batch in _batches(prepared, batch_size):
             z = [_next_latent(latent_iter) for _ in batch]
             style = (self.styles(z, mode) if ref_styles is None
                      else torch.stack(z).to(ref_styles) @ ref_styles)  # (B, S)
-            yield from self._render_batch(batch, style, mode, map_cfg, stages, upscale)
+            yield from self._render_batch(batch, style, mode, map_cfg, stages, upscale, blender)
 
     @torch.inference_mode()
     def reference_styles(self, images: list[np.ndarray], mode: str) -> torch.Tensor:
@@ -214,32 +222,38 @@ class Pipeline:
         small = np.stack([resize(im, (a, a)) for im in images])
         return net.encode_style(self._in(to_tensor(small)))
 
-    def _render_batch(self, batch, style, mode, cfg, stages, upscale):
-        """One batch of :meth:`render`: list of (frame, map) + styles (B, S) -> uint8 outputs."""
+    def _render_batch(self, batch, style, mode, cfg, stages, upscale, blender):
+        """One batch of :meth:`render`: list of (frame, map, motion) + styles (B, S) -> uint8
+        outputs, stabilized by ``blender``."""
         from lgan_video.maps import map_preview, map_to_tensor
 
-        maps = np.stack([m for _, m in batch])  # (B, h, w) uint8
+        maps = np.stack([m for _, m, _ in batch])  # (B, h, w) uint8
         with torch.inference_mode():
             x = map_to_tensor(maps, cfg, self.device, self.dtype)
             translated = self._paint(self.mapping(mode), x, style)
             out = self.upscale(translated) if upscale else translated
-        result = to_uint8(out)
+        result = [blender(o, motion) for o, (_, _, motion) in zip(to_uint8(out), batch, strict=True)]
         if not stages:
-            return list(result)
-        height = result.shape[1]
+            return result
+        height = result[0].shape[0]
         mid = to_uint8(translated)
         return [np.concatenate([_fit(f, height), _fit(map_preview(m, cfg), height, nearest=True),
                                 _fit(t, height), o], axis=1)
-                for (f, m), t, o in zip(batch, mid, result, strict=True)]
+                for (f, m, _), t, o in zip(batch, mid, result, strict=True)]
 
 
-def _prepare(frames: Iterable[np.ndarray], extractor, work_size: int,
-             keep_frames: bool) -> Iterator[tuple[np.ndarray | None, np.ndarray]]:
-    """Per frame: (the frame if ``keep_frames``, its structure map at the working size)."""
+def _prepare(frames: Iterable[np.ndarray], extractor, work_size: int, keep_frames: bool,
+             motion) -> Iterator[tuple[np.ndarray | None, np.ndarray, object]]:
+    """Per frame: (the frame if ``keep_frames``, its structure map at the working size, its
+    :class:`~lgan_video.stabilize.Motion`); a scene cut resets the map extractor first."""
     dims = None
     for frame in frames:
         dims = dims or work_dims(frame.shape[1], frame.shape[0], work_size)
-        yield (frame if keep_frames else None), extractor(_resize(frame, dims))
+        small = _resize(frame, dims)
+        moved = motion(small)
+        if moved.cut:
+            extractor.reset()
+        yield (frame if keep_frames else None), extractor(small), moved
 
 
 _CACHE_SIZE = 64

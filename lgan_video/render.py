@@ -14,6 +14,7 @@ from pathlib import Path
 
 from lgan_video.errors import LganError
 from lgan_video.progress import progress
+from lgan_video.stabilize import DEFAULT_STRENGTH
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ def render(
     audio: bool = True,
     temporal: float = 0.5,
     style: tuple[str | Path, ...] = (),
+    stabilize: float = DEFAULT_STRENGTH,
     overwrite: bool = False,
     quiet: bool = False,
     pipeline=None,
@@ -91,7 +93,9 @@ def render(
 
     ``seeds`` are G1 latents the look walks through, ``style_period`` seconds per seed; ``style``
     (reference pictures) replaces G1: the look walks through the pictures instead, with the same
-    period. ``size`` is the short side the mapping network works at (default: the bundle's).
+    period. ``size`` is the short side the mapping network works at (default: the bundle's);
+    ``temporal`` stabilizes the structure maps and ``stabilize`` (0..1) the output frames along
+    the input's optical flow (0 = off).
     ``pipeline`` reuses an already loaded :class:`~lgan_video.pipeline.Pipeline` (``model`` and
     ``device`` are then unused).
     """
@@ -116,7 +120,7 @@ def render(
         frames = pipe.render(
             _prefetched(reader), mode=mode, latents=latents, batch_size=batch_size,
             work_size=size, stages=stages, upscale=upscale, map_temporal=temporal,
-            references=references,
+            references=references, stabilize=stabilize,
         )
         written, frame_size = _encode(frames, output, reader, audio and input, overwrite, quiet)
     return RenderResult(str(input), str(output), written, reader.fps, frame_size,

@@ -70,3 +70,18 @@ def _polygon(s: dict, cx: float, cy: float, angle: float) -> np.ndarray:
     a = angle + np.arange(n) * 2 * math.pi / n + (math.pi / 4 if n == 4 else 0)
     pts = np.stack([cx + s["r"] * np.cos(a), cy + s["r"] * np.sin(a)], axis=1)
     return pts.round().astype(np.int32)
+
+
+def texture(height: int = 300, width: int = 400, seed: int = 0) -> np.ndarray:
+    """A smooth random colour texture (blurred noise stretched to 0..255), uint8 ``(H, W, 3)``."""
+    rng = np.random.default_rng(seed)
+    field = cv2.GaussianBlur(rng.random((height, width, 3)).astype(np.float32), (0, 0), 3)
+    return cv2.normalize(field, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+
+
+def panning(n_frames: int, step: int = 2, width: int = 160, height: int = 120) -> list[np.ndarray]:
+    """``n_frames`` uint8 ``(height, width, 3)`` views of a window moving ``step`` pixels right per
+    frame over :func:`texture` (a pure translation: known flow, no occlusions but the border)."""
+    big = texture(height + 80, width + 40 + step * n_frames)
+    return [big[40:40 + height, 10 + step * t:10 + step * t + width].copy()
+            for t in range(n_frames)]

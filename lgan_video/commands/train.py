@@ -13,8 +13,11 @@ from lgan_video.commands.options import (
     SEED,
     FiniteFloat,
     common_options,
+    frames_option,
     json_option,
     overwrite_option,
+    start_option,
+    stride_option,
 )
 
 _COMMON = ("data", "out", "steps", "batch_size", "seed", "amp", "device", "workers",
@@ -219,50 +222,130 @@ def export(g1_run: Path, mapping_runs: tuple[Path, ...], sr_run: Path | None, ou
     click.echo(f"wrote {path}")
 
 
-@click.command("eval")
-@click.argument("kind", type=click.Choice(["g1", "mapping", "sr"]))
-@click.argument("model", type=click.Path(path_type=Path))
-@click.argument("data", type=click.Path(path_type=Path))
-@click.option("--n", type=click.IntRange(min=2), default=1000, show_default=True,
-              help="Images to generate (g1) or to evaluate on (mapping, sr).")
-@click.option("--fid/--no-fid", default=True, show_default=True,
-              help="G1: also FID and KID (needs the [metrics] extra).")
-@click.option("--mode", type=click.Choice(["edge", "seg"]), default=None,
-              help="Mapping network of a bundle [default: its first].")
-@click.option("--size", type=click.IntRange(min=16), default=None,
-              help="Mapping: side of the central crops scored [default: the trained size].")
-@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True,
-              help="Where to run the networks.")
-@json_option
-@common_options
-def eval_(kind: str, model: Path, data: Path, n: int, fid: bool, mode: str | None,
-          size: int | None, device: str, as_json: bool, quiet: bool) -> None:
-    """Score a training run, a bundle folder or the default bundle MODEL against DATA's images.
+@click.group("eval")
+def eval_() -> None:
+    """Score a model against images (g1, mapping, sr) or a render against its input (temporal).
 
-    g1: SWD, FID and KID of generated images; mapping: PSNR/SSIM of translations of DATA's images
-    from their own maps, beside a flat mean-colour image's, and the structure score; sr: PSNR/SSIM
-    on Y (border = scale) of SR and of bicubic.
+    MODEL is a training run, a bundle folder or the default bundle.
 
     \b
     Examples:
       lgan-video eval g1 runs/g1 paintings/ --n 5000
       lgan-video eval sr my_model test_hr/ --json
-      lgan-video eval mapping runs/map_edge photos/ --n 50
       lgan-video eval mapping default photos/ --mode seg
+      lgan-video eval temporal clip.mp4 clip_lgan.mp4
     """
-    from lgan_video import evaluate as ev
 
-    if kind == "g1":
-        scores = ev.evaluate_g1(model, data, n=n, fid=fid, device=device)
-    elif kind == "mapping":
-        scores = ev.evaluate_mapping(model, data, n=n, device=device, mode=mode, size=size)
-    else:
-        scores = ev.evaluate_sr(model, data, n=n, device=device)
+
+def _model_eval(kind: str, help_text: str) -> Callable:
+    """One ``eval KIND MODEL DATA`` subcommand (g1, mapping and sr share their options)."""
+    opts = [
+        eval_.command(kind, help=help_text),
+        click.argument("model", type=click.Path(path_type=Path)),
+        click.argument("data", type=click.Path(path_type=Path)),
+        click.option("--n", type=click.IntRange(min=2), default=1000, show_default=True,
+                     help="Images to generate (g1) or to evaluate on (mapping, sr)."),
+        click.option("--fid/--no-fid", default=True, show_default=True,
+                     help="G1: also FID and KID (needs the [metrics] extra)."),
+        click.option("--mode", type=click.Choice(["edge", "seg"]), default=None,
+                     help="Mapping network of a bundle [default: its first]."),
+        click.option("--size", type=click.IntRange(min=16), default=None,
+                     help="Mapping: side of the central crops scored [default: the trained size]."),
+        click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu",
+                     show_default=True, help="Where to run the networks."),
+        json_option, common_options,
+    ]
+
+    def body(model: Path, data: Path, n: int, fid: bool, mode: str | None, size: int | None,
+             device: str, as_json: bool, quiet: bool) -> None:
+        from lgan_video import evaluate as ev
+
+        if kind == "g1":
+            scores = ev.evaluate_g1(model, data, n=n, fid=fid, device=device)
+        elif kind == "mapping":
+            scores = ev.evaluate_mapping(model, data, n=n, device=device, mode=mode, size=size)
+        else:
+            scores = ev.evaluate_sr(model, data, n=n, device=device)
+        _print_scores(scores, as_json)
+
+    for opt in reversed(opts):
+        body = opt(body)
+    return body
+
+
+def _print_scores(scores: dict, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(scores, indent=2))
-    else:
-        for key, value in scores.items():
-            click.echo(f"{key:>16}  {value:.4f}" if isinstance(value, float) else f"{key:>16}  {value}")
+        return
+    for key, value in scores.items():
+        click.echo(f"{key:>16}  {value:.4f}" if isinstance(value, float) else f"{key:>16}  {value}")
+
+
+_model_eval("g1", """Score G1 of MODEL: SWD, FID and KID of generated images against DATA's images.
+
+\b
+Examples:
+  lgan-video eval g1 runs/g1 paintings/ --n 5000
+  lgan-video eval g1 default paintings/ --no-fid --json
+""")
+_model_eval("mapping", """Score a mapping network of MODEL: PSNR/SSIM of translations of DATA's
+images from their own maps, beside a flat mean-colour image's, and the structure score.
+
+\b
+Examples:
+  lgan-video eval mapping runs/map_edge photos/ --n 50
+  lgan-video eval mapping default photos/ --mode seg --json
+""")
+_model_eval("sr", """Score the SR network of MODEL: PSNR/SSIM on Y (border = scale) of SR and of
+bicubic on DATA's images.
+
+\b
+Examples:
+  lgan-video eval sr my_model test_hr/ --json
+  lgan-video eval sr runs/sr test_hr/ --n 100
+""")
+
+
+@eval_.command("temporal")
+@click.argument("input", type=click.Path(path_type=Path))
+@click.argument("render", type=click.Path(path_type=Path))
+@start_option
+@stride_option
+@frames_option
+@click.option("--cut-threshold", type=click.FloatRange(min=0), default=30.0, show_default=True,
+              help="Scene-cut score (mean HSV change of 32 px thumbnails) that starts a new shot.")
+@json_option
+@common_options
+def temporal(input: Path, render: Path, as_json: bool, quiet: bool, **kw) -> None:
+    """Flicker of RENDER compared with its INPUT video: the warping error of Lai et al. 2018.
+
+    INPUT's optical flow (DIS, both directions, occlusions masked) warps each render frame onto
+    the next; the mean squared difference (RGB in [0, 1]) is compared with INPUT's own, at the
+    render's size (ratio 1 = as stable as the input). Pairs across scene cuts are left out. Also
+    prints the structure score (gradient correlation of input and render, 1 = same layout).
+    Pass the --start/--stride/--frames the render was made with.
+
+    \b
+    Examples:
+      lgan-video eval temporal clip.mp4 clip_lgan.mp4
+      lgan-video eval temporal clip.mp4 part.mp4 --start 1:30 --frames 240 --json
+    """
+    from lgan_video.temporal_eval import eval_temporal
+
+    scores = eval_temporal(input, render, **kw)
+    click.echo(json.dumps(scores, indent=2) if as_json else _temporal_text(scores))
+
+
+def _temporal_text(s: dict) -> str:
+    """The summary lines of ``eval temporal`` (without per-pair values)."""
+    def num(v, fmt):
+        return "n/a" if v is None else format(v, fmt)
+
+    return (f"{s['frames']} frames at {s['size'][0]}x{s['size'][1]}: {s['pairs_used']} of "
+            f"{s['pairs']} pairs used, cuts at {s['cuts'] or 'none'}\n"
+            f"warping error  render {num(s['warping_error'], '.6f')}  input "
+            f"{num(s['input_warping_error'], '.6f')}  ratio {num(s['ratio'], '.2f')}\n"
+            f"structure score  {num(s['structure'], '.3f')}")
 
 
 COMMANDS = [train, export, eval_]
