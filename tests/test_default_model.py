@@ -39,7 +39,7 @@ def test_default_bundle_files_match_their_checksums():
 
 
 # Per-channel mean and std of 4 rendered frames of scene_array(4, 160, 120, seed=0), seed 0,
-# no temporal stabilization, float32: (mean RGB, std RGB). Re-pin when assets/default changes.
+# no temporal or flow stabilization, float32: (mean RGB, std RGB). Re-pin when assets/default changes.
 PINNED = {
     "edge": ([239.30, 239.33, 240.27], [42.16, 43.94, 39.51]),
     "seg": ([242.18, 239.24, 229.60], [25.58, 33.95, 48.38]),
@@ -50,7 +50,7 @@ PINNED = {
 def test_default_bundle_output_statistics_are_pinned(pipe, mode):
     frames = scene_array(4, 160, 120, seed=0)
     out = np.stack(list(pipe.render(iter(frames), mode, iter_latents([0], 4, z_dim=pipe.z_dim),
-                                    batch_size=4, map_temporal=0.0)))
+                                    batch_size=4, map_temporal=0.0, stabilize=0.0)))
     assert out.shape == (4, 192, 256, 3)  # short side 96 (128x96), SR x2
     mean, std = PINNED[mode]
     np.testing.assert_allclose(out.mean((0, 1, 2)), mean, atol=0.1)

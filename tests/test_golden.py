@@ -93,7 +93,7 @@ def _render(pipe, frames, mode: str = "seg", seeds=(3,)) -> np.ndarray:
     # Every option that shapes the output is explicit, so a changed default does not move the pins.
     latents = iter_latents(list(seeds), 2, z_dim=16)
     return np.stack(list(pipe.render(iter(frames), mode, latents, batch_size=2, work_size=64,
-                                     map_temporal=0.0, upscale=True)))
+                                     map_temporal=0.0, upscale=True, stabilize=0.0)))
 
 
 @pytest.mark.parametrize("mode, pixels, means", [
