@@ -3,8 +3,9 @@
 The score is PySceneDetect's content score (the mean absolute difference of hue, saturation and
 value, averaged over the three, on OpenCV's 0-179/0-255 scales) computed on thumbnails whose short
 side is 32 pixels: shrinking averages motion away (a shape moving a few pixels barely changes a
-thumbnail) while a cut changes most of it. A black frame followed by a scene, or two different
-shots, score 40-150; panning, zooming and moving objects stay well under the threshold of 30.
+thumbnail) while a cut changes most of it. On the project's test clips a black frame followed by
+a painting scored 115 and a cut between two photos 60; pans, zooms and moving objects stayed
+under 13 and moving clip-art shapes under 4. The default threshold is 30.
 """
 
 from __future__ import annotations

@@ -21,12 +21,13 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from lgan_video.errors import LganError
 from lgan_video.flow import both_flows, consistent, inside, resize_flow, to_gray, warp
 from lgan_video.scenecut import CUT_THRESHOLD, CutDetector
 
 DEFAULT_STRENGTH = 0.9  # render, batch and Pipeline.render use it unless told otherwise
 MAX_WEIGHT = 0.95  # weight at strength 1: some of every fresh frame always shows
-ERODE = 3
+ERODE = 3  # the weight map is eroded by this box: blending stops short of inconsistent pixels
 MATCH_LEVELS = (6.0, 24.0)  # gray-level mismatch after warping: full weight .. no weight
 SPEED_LEVELS = (0.04, 0.12)  # motion per frame, in short sides: full weight .. no weight
 
@@ -48,7 +49,7 @@ class MotionAnalyzer:
 
     def __init__(self, strength: float, cut_threshold: float = CUT_THRESHOLD) -> None:
         if not 0.0 <= strength <= 1.0:
-            raise ValueError(f"stabilization strength must be in [0, 1], got {strength}")
+            raise LganError(f"stabilization strength must be in [0, 1], got {strength}")
         self.strength = strength
         self._cuts = CutDetector(cut_threshold)
         self._prev: np.ndarray | None = None  # previous gray frame

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
+from lgan_video.errors import LganError
 from lgan_video.latents import seed_latent
 from lgan_video.metrics.temporal import temporal_scores
 from lgan_video.pipeline import Pipeline
@@ -72,7 +73,7 @@ def test_first_frame_cut_and_strength_zero_show_the_fresh_frame():
     assert not np.array_equal(out[1], fresh[1])
     assert all(np.array_equal(a, b) for a, b in zip(stabilized(frames, fresh, 0.0), fresh, strict=True))
     assert all(m.flow is None for m in map(MotionAnalyzer(0.0), frames))
-    with pytest.raises(ValueError, match="strength must be in"):
+    with pytest.raises(LganError, match=r"stabilization strength must be in \[0, 1\], got 1.5"):
         MotionAnalyzer(1.5)
 
 
