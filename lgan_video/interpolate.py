@@ -130,5 +130,6 @@ def _stage_frames(pipe, seeds, frames_per_seed, loop, n, mode,
 
     z = _path(pipe, seeds, frames_per_seed, loop, n)
     looks = mix_path(len(references), n, frames_per_seed, loop) if references else z
+    # A latent walk is not footage: no flow stabilization, so a --loop stays seamless.
     yield from pipe.render(_g1_frames(pipe, z), mode=mode, latents=iter(looks), stages=True,
-                           references=references)
+                           references=references, stabilize=0.0)
