@@ -108,14 +108,16 @@ def is_finished(job: BatchJob) -> bool:
     return job.output.exists()
 
 
-def prepare_batch(output_dir: str | Path, model: str | Path, device: str, render_options: dict):
-    """Load the model and check it can render every job (mode, scale); create ``output_dir``.
+def prepare_batch(output_dir: str | Path, model: str | Path, device: str, render_options: dict,
+                  precision: str = "auto"):
+    """Load the model (``precision``, ``render_options["threads"]``) and check it can render
+    every job (mode, scale); create ``output_dir``.
 
     Problems every job would have are one :class:`LganError` here, not one failure per job.
     """
     from lgan_video.render import check_model, load_pipeline
 
-    pipeline = load_pipeline(model, device)
+    pipeline = load_pipeline(model, device, precision, render_options.get("threads"))
     check_model(pipeline, render_options.get("mode", "edge"), render_options.get("scale"))
     Path(output_dir).mkdir(parents=True, exist_ok=True)
     return pipeline
@@ -146,6 +148,7 @@ def run_batch(
     shard: tuple[int, int] = (0, 1),
     model: str | Path = "default",
     device: str = "auto",
+    precision: str = "auto",
     overwrite: bool = False,
     on_outcome=None,
     pipeline=None,
@@ -160,7 +163,7 @@ def run_batch(
     outcomes = []
     for job in jobs:
         if pipeline is None and (overwrite or not is_finished(job)):
-            pipeline = prepare_batch(output_dir, model, device, render_options)
+            pipeline = prepare_batch(output_dir, model, device, render_options, precision)
         outcome = run_job(job, overwrite=overwrite, pipeline=pipeline, **render_options)
         outcomes.append(outcome)
         if on_outcome is not None:

@@ -58,6 +58,7 @@ def interpolate(
     size: int = 256,
     device: str = "auto",
     style: tuple[str | Path, ...] = (),
+    precision: str = "auto",
     overwrite: bool = False,
     quiet: bool = False,
     pipeline=None,
@@ -67,6 +68,7 @@ def interpolate(
     ``size`` is the display height of a plain (non-stages) walk; G1 images are upscaled to it.
     ``style`` (reference pictures, with ``stages``) paints the walk's G1 images in the pictures'
     looks instead of their own, walking from picture to picture as the seeds walk.
+    ``precision``: auto, fp32, bf16 or fp16 (see :mod:`lgan_video.devices`).
     """
     from lgan_video.looks import read_references
     from lgan_video.media import check_output, open_writer
@@ -79,7 +81,7 @@ def interpolate(
     output = Path(output)
     check_output(output, [], overwrite)
     references = read_references(style) if style else None
-    pipe = pipeline or load_pipeline(model, device)
+    pipe = pipeline or load_pipeline(model, device, precision)
     n = walk_length(len(seeds), frames_per_seed, loop)
     frames = (_stage_frames(pipe, list(seeds), frames_per_seed, loop, n, mode, references)
               if stages

@@ -7,6 +7,7 @@ decoding, encoding and thread overlap live elsewhere (``lgan_video.render``, ``s
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
@@ -17,38 +18,12 @@ import torch
 import torch.nn.functional as F
 
 from lgan_video.bundle import Bundle, load_bundle, resolve_model
+from lgan_video.devices import Precision, pick_device, resolve_precision
 from lgan_video.errors import LganError
 from lgan_video.imageops import to_uint8
 from lgan_video.stabilize import DEFAULT_STRENGTH
 
 log = logging.getLogger(__name__)
-
-
-def pick_device(device: str | torch.device = "auto") -> torch.device:
-    """``"auto"`` -> cuda, then mps, then cpu; an explicit CUDA request without CUDA -> LganError."""
-    if str(device) == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, ValueError):
-        raise LganError(f"unknown device {device!r} (use auto, cpu, cuda, cuda:N or mps)") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise LganError(f"device {device!r} requested but CUDA is not available")
-    if dev.type == "mps" and not (getattr(torch.backends, "mps", None)
-                                  and torch.backends.mps.is_available()):
-        raise LganError(f"device {device!r} requested but MPS is not available")
-    return dev
-
-
-def pick_dtype(device: torch.device) -> torch.dtype:
-    """bfloat16 on CUDA where supported, else float16 on CUDA; float32 elsewhere."""
-    if device.type == "cuda":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.float32
 
 
 def work_dims(width: int, height: int, work_size: int) -> tuple[int, int]:
@@ -62,29 +37,40 @@ def work_dims(width: int, height: int, work_size: int) -> tuple[int, int]:
 
 
 class Pipeline:
-    """The three networks of a bundle on one device/dtype, for inference only."""
+    """The three networks of a bundle on one device, in one :class:`Precision`, for inference.
 
-    def __init__(self, bundle: Bundle, device: torch.device, dtype: torch.dtype) -> None:
-        self.bundle, self.device, self.dtype = bundle, device, dtype
-        self._fmt = torch.channels_last if device.type == "cuda" else torch.contiguous_format
+    ``map_workers`` threads compute structure maps ahead of the networks in :meth:`render`.
+    """
+
+    def __init__(self, bundle: Bundle, device: torch.device, precision: Precision,
+                 map_workers: int = 1) -> None:
+        self.bundle, self.device, self.precision = bundle, device, precision
+        self.dtype = precision.weights
+        self.map_workers = map_workers
         self._g1_cache: OrderedDict[bytes, torch.Tensor] = OrderedDict()
         self._style_cache: dict[str, OrderedDict[bytes, torch.Tensor]] = {}
 
     @classmethod
     def from_bundle(
         cls, path_or_name: str | Path = "default", device: str | torch.device = "auto",
-        dtype: torch.dtype | None = None,
+        precision: str = "auto", map_workers: int = 1,
     ) -> Pipeline:
-        """Load a bundle folder or ``"default"``; device ``auto`` = cuda, mps, cpu."""
+        """Load a bundle folder or ``"default"``.
+
+        ``device``: auto = cuda, mps, cpu; ``precision``: auto, fp32, bf16 or fp16 (see
+        :mod:`lgan_video.devices`; ``fp32`` pins exact values); ``map_workers``: threads that
+        compute structure maps during :meth:`render`.
+        """
         dev = pick_device(device)
-        dtype = dtype or pick_dtype(dev)
-        bundle = load_bundle(resolve_model(path_or_name), device=dev, dtype=dtype)
-        if dev.type == "cuda":
-            for net in (bundle.g1, *bundle.mappings.values(), bundle.sr):
-                if net is not None:
-                    net.to(memory_format=torch.channels_last)
-        log.info("pipeline on %s (%s): modes %s, x%d", dev, dtype, bundle.modes, bundle.scale)
-        return cls(bundle, dev, dtype)
+        prec = resolve_precision(dev, precision)
+        bundle = load_bundle(resolve_model(path_or_name), device=dev, dtype=prec.weights)
+        for net in (bundle.g1, *bundle.mappings.values(), bundle.sr):
+            if net is not None:
+                prec.prepare(net)
+        log.info("pipeline on %s (%s, %s): modes %s, x%d", dev, prec.name,
+                 "channels_last" if prec.channels_last else "contiguous", bundle.modes,
+                 bundle.scale)
+        return cls(bundle, dev, prec, map_workers)
 
     @property
     def scale(self) -> int:
@@ -107,14 +93,15 @@ class Pipeline:
         return self.bundle.g1.cfg.z_dim
 
     def _in(self, x: torch.Tensor) -> torch.Tensor:
-        return x.to(self.device, self.dtype).contiguous(memory_format=self._fmt)
+        return self.precision.inputs(x, self.device)
 
     @torch.inference_mode()
     def generate(self, z: torch.Tensor) -> torch.Tensor:
         """``z (B, z_dim)`` -> G1 images ``(B, 3, r, r)`` in [-1, 1]."""
         if z.ndim != 2 or z.shape[1] != self.z_dim:
             raise LganError(f"expected latents of shape (B, {self.z_dim}), got {tuple(z.shape)}")
-        return self.bundle.g1(z.to(self.device, self.dtype))
+        with self.precision.context():
+            return self.bundle.g1(z.to(self.device, self.dtype))
 
     def mapping(self, mode: str):
         """The mapping network for ``mode``; LganError naming the modes the bundle has."""
@@ -133,7 +120,8 @@ class Pipeline:
         if maps.ndim != 4 or maps.shape[1] != net.cfg.map_channels:
             raise LganError(f"{mode} maps must be (B, {net.cfg.map_channels}, H, W), "
                             f"got {tuple(maps.shape)}")
-        return self._paint(net, maps, net.encode_style(self._in(appearance)))
+        with self.precision.context():
+            return self._paint(net, maps, net.encode_style(self._in(appearance)))
 
     def _paint(self, net, maps: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         """Pad maps to the network's multiple, translate with ``style (B, S)``, crop back."""
@@ -149,7 +137,8 @@ class Pipeline:
         """``(B, 3, H, W)`` -> ``(B, 3, sH, sW)`` clamped to [-1, 1]; identity without SR."""
         if self.bundle.sr is None:
             return images
-        return self.bundle.sr(self._in(images)).clamp_(-1.0, 1.0)
+        with self.precision.context():
+            return self.bundle.sr(self._in(images)).clamp_(-1.0, 1.0)
 
     def appearance(self, latents: list[torch.Tensor]) -> torch.Tensor:
         """G1 images ``(B, 3, r, r)`` for a list of ``(z_dim,)`` latents, reusing recent ones."""
@@ -161,7 +150,11 @@ class Pipeline:
         repeats latents (one seed: all the same), so G1 and the style encoder run rarely."""
         net = self.mapping(mode)
         cache = self._style_cache.setdefault(mode, OrderedDict())
-        return _cached(cache, latents, lambda z: net.encode_style(self.appearance(list(z))))
+        def encode(z: torch.Tensor) -> torch.Tensor:
+            with self.precision.context():
+                return net.encode_style(self._in(self.appearance(list(z))))
+
+        return _cached(cache, latents, encode)
 
     def render(
         self,
@@ -198,10 +191,13 @@ class Pipeline:
         self.mapping(mode)  # fails early, naming the modes, for a mode the bundle lacks
         map_cfg = dataclasses.replace(self.bundle.map_configs[mode], temporal=map_temporal)
         size = work_size or self.bundle.work_size
-        # Resizing and map extraction (OpenCV, GIL released) run in a thread beside inference.
-        # So does the motion analysis (cuts, flow) that stabilization needs.
+        # Resizing and map extraction run beside inference: the stateless part of each map in
+        # ``map_workers`` threads, the temporal (stateful) part in frame order in the prefetch
+        # thread (the maps are the same bytes as a one-thread extraction), with the motion
+        # analysis (cuts, flow) that stabilization needs.
         prepared = prefetch(_prepare(frames, MapExtractor(map_cfg), size, stages,
-                                     MotionAnalyzer(stabilize)), maxsize=2 * batch_size)
+                                     MotionAnalyzer(stabilize), self.map_workers),
+                            maxsize=2 * batch_size)
         ref_styles = self.reference_styles(references, mode) if references else None
         latent_iter, blender = iter(latents), FlowBlender()
         for batch in _batches(prepared, batch_size):
@@ -228,7 +224,7 @@ class Pipeline:
         from lgan_video.maps import map_preview, map_to_tensor
 
         maps = np.stack([m for _, m, _ in batch])  # (B, h, w) uint8
-        with torch.inference_mode():
+        with torch.inference_mode(), self.precision.context():
             x = map_to_tensor(maps, cfg, self.device, self.dtype)
             translated = self._paint(self.mapping(mode), x, style)
             out = self.upscale(translated) if upscale else translated
@@ -243,17 +239,31 @@ class Pipeline:
 
 
 def _prepare(frames: Iterable[np.ndarray], extractor, work_size: int, keep_frames: bool,
-             motion) -> Iterator[tuple[np.ndarray | None, np.ndarray, object]]:
+             motion, workers: int = 1,
+             ) -> Iterator[tuple[np.ndarray | None, np.ndarray, object]]:
     """Per frame: (the frame if ``keep_frames``, its structure map at the working size, its
-    :class:`~lgan_video.stabilize.Motion`); a scene cut resets the map extractor first."""
-    dims = None
-    for frame in frames:
-        dims = dims or work_dims(frame.shape[1], frame.shape[0], work_size)
+    :class:`~lgan_video.stabilize.Motion`); a scene cut resets the map extractor first.
+
+    Resizing and the stateless half of each map (:meth:`MapExtractor.prepare`) run in
+    ``workers`` threads ahead; motion analysis and the temporal half run in frame order.
+    """
+    from lgan_video.streaming import ordered_map
+
+    frames = iter(frames)
+    first = next(frames, None)
+    if first is None:
+        return
+    dims = work_dims(first.shape[1], first.shape[0], work_size)  # every frame gets the first's
+
+    def stateless(frame: np.ndarray):
         small = _resize(frame, dims)
+        return (frame if keep_frames else None), small, extractor.prepare(small)
+
+    for frame, small, prep in ordered_map(stateless, itertools.chain([first], frames), workers):
         moved = motion(small)
         if moved.cut:
             extractor.reset()
-        yield (frame if keep_frames else None), extractor(small), moved
+        yield frame, extractor.finish(prep), moved
 
 
 _CACHE_SIZE = 64

@@ -40,11 +40,20 @@ def default_output(input: str | Path, suffix: str = ".mp4") -> Path:
     return Path.cwd() / f"{Path(input).stem}_lgan{suffix}"
 
 
-def load_pipeline(model: str | Path = "default", device: str = "auto"):
-    """The pipeline for ``model`` (a bundle path or ``default``) on ``device``."""
+def load_pipeline(model: str | Path = "default", device: str = "auto", precision: str = "auto",
+                  threads: int | None = None):
+    """The pipeline for ``model`` (a bundle path or ``default``) on ``device`` in ``precision``.
+
+    ``threads`` (None: the cores available to the process) is divided between torch, the map
+    workers, OpenCV and ffmpeg by :func:`lgan_video.devices.thread_budget`, applied here.
+    """
+    from lgan_video.devices import pick_device, thread_budget
     from lgan_video.pipeline import Pipeline
 
-    return Pipeline.from_bundle(model, device=device)
+    dev = pick_device(device)
+    budget = thread_budget(threads, dev)
+    budget.apply()
+    return Pipeline.from_bundle(model, device=dev, precision=precision, map_workers=budget.maps)
 
 
 def check_model(pipeline, mode: str, scale: int | None) -> bool:
@@ -77,6 +86,8 @@ def render(
     size: int | None = None,
     batch_size: int = 8,
     device: str = "auto",
+    precision: str = "auto",
+    threads: int | None = None,
     start: str | float | None = None,
     max_frames: int | None = None,
     stride: int = 1,
@@ -95,10 +106,12 @@ def render(
     (reference pictures) replaces G1: the look walks through the pictures instead, with the same
     period. ``size`` is the short side the mapping network works at (default: the bundle's);
     ``temporal`` stabilizes the structure maps and ``stabilize`` (0..1) the output frames along
-    the input's optical flow (0 = off).
-    ``pipeline`` reuses an already loaded :class:`~lgan_video.pipeline.Pipeline` (``model`` and
-    ``device`` are then unused).
+    the input's optical flow (0 = off). ``precision``: auto, fp32, bf16 or fp16
+    (:mod:`lgan_video.devices`); ``threads``: the CPU threads to use (None: the cores available).
+    ``pipeline`` reuses an already loaded :class:`~lgan_video.pipeline.Pipeline` (``model``,
+    ``device`` and ``precision`` are then unused; ``threads`` still sets ffmpeg's share).
     """
+    from lgan_video.devices import thread_budget
     from lgan_video.latents import iter_latents
     from lgan_video.looks import iter_mixes, read_references
     from lgan_video.media import check_output, open_reader
@@ -106,13 +119,14 @@ def render(
     output = Path(output) if output is not None else default_output(input)
     check_output(output, [input], overwrite)
     references = read_references(style) if style else None
-    pipe = pipeline or load_pipeline(model, device)
+    pipe = pipeline or load_pipeline(model, device, precision, threads)
+    ffmpeg_threads = thread_budget(threads, pipe.device).ffmpeg
     upscale = check_model(pipe, mode, scale)
     t0 = time.perf_counter()
     # ffmpeg scales to the working size in its own process: less to pipe, queue and resize.
     decode_size = (size or pipe.work_size) * (pipe.scale if stages and upscale else 1)
     with open_reader(input, start=start, stride=stride, max_frames=max_frames,
-                     size=decode_size) as reader:
+                     size=decode_size, threads=ffmpeg_threads) as reader:
         _check_memory(pipe, reader, mode, size, batch_size, upscale, stages)
         period = max(1, round(style_period * float(reader.fps)))
         latents = (iter_mixes(len(references), period) if references
@@ -122,7 +136,8 @@ def render(
             work_size=size, stages=stages, upscale=upscale, map_temporal=temporal,
             references=references, stabilize=stabilize,
         )
-        written, frame_size = _encode(frames, output, reader, audio and input, overwrite, quiet)
+        written, frame_size = _encode(frames, output, reader, audio and input, overwrite, quiet,
+                                      ffmpeg_threads)
     return RenderResult(str(input), str(output), written, reader.fps, frame_size,
                         time.perf_counter() - t0)
 
@@ -143,14 +158,16 @@ def _prefetched(reader):
     return prefetch(reader, maxsize=32)
 
 
-def _encode(frames, output: Path, reader, audio_from, overwrite: bool, quiet: bool):
+def _encode(frames, output: Path, reader, audio_from, overwrite: bool, quiet: bool,
+            threads: int | None = None):
     """Write ``frames`` through a background writer thread; returns (count, (W, H))."""
     from lgan_video.media import open_writer
     from lgan_video.streaming import BackgroundSink
 
     count, size = 0, (0, 0)
     audio_kw = {"audio_from": audio_from, "audio_start": reader.start_seconds} if audio_from else {}
-    with open_writer(output, reader.fps, overwrite=overwrite, **audio_kw) as writer, progress(
+    with open_writer(output, reader.fps, overwrite=overwrite, threads=threads,
+                     **audio_kw) as writer, progress(
         f"render {Path(output).name}", total=reader.expected_frames, quiet=quiet
     ) as bar:
         sink = BackgroundSink(writer.write, maxsize=16)

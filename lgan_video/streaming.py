@@ -53,6 +53,32 @@ def prefetch(items: Iterable[Any], maxsize: int = 16) -> Iterator[Any]:
         thread.join(timeout=5)
 
 
+def ordered_map(fn: Callable[[Any], Any], items: Iterable[Any], workers: int,
+                ahead: int | None = None) -> Iterator[Any]:
+    """``fn(item)`` for each item, computed by ``workers`` threads, yielded in input order.
+
+    At most ``ahead`` (default ``2 * workers``) results are in flight, so memory stays bounded.
+    Worth it when ``fn`` releases the GIL (OpenCV, large numpy operations). An exception in
+    ``fn`` is re-raised when its item's turn comes; stopping early cancels what has not started.
+    """
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    ahead = ahead or 2 * workers
+    pending: deque = deque()
+    with ThreadPoolExecutor(workers, thread_name_prefix="lgan-maps") as pool:
+        try:
+            for item in items:
+                pending.append(pool.submit(fn, item))
+                if len(pending) >= ahead:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+
 def _put(q: queue.Queue, item: Any, stop: threading.Event) -> bool:
     """Put unless asked to stop; False when the consumer has gone."""
     while not stop.is_set():

@@ -10,14 +10,14 @@ import torch
 
 from lgan_video.errors import LganError
 from lgan_video.latents import iter_latents, latent_path, seed_latent
-from lgan_video.pipeline import Pipeline, pick_device, pick_dtype, work_dims
+from lgan_video.pipeline import Pipeline, work_dims
 from lgan_video.synthetic import scene_array
 from lgan_video.testing import make_tiny_bundle
 
 
 @pytest.fixture(scope="module")
 def pipe(tiny_bundle) -> Pipeline:
-    return Pipeline.from_bundle(tiny_bundle, device="cpu")
+    return Pipeline.from_bundle(tiny_bundle, device="cpu", precision="fp32")
 
 
 def _z(n: int = 2) -> torch.Tensor:
@@ -27,12 +27,7 @@ def _z(n: int = 2) -> torch.Tensor:
 def test_properties_and_cpu_defaults(pipe):
     assert (pipe.scale, pipe.modes, pipe.z_dim) == (2, ("edge", "seg"), 16)
     assert pipe.device == torch.device("cpu") and pipe.dtype == torch.float32
-    assert pick_dtype(torch.device("cpu")) == torch.float32
-    if not torch.cuda.is_available():
-        with pytest.raises(LganError, match="CUDA is not available"):
-            pick_device("cuda")
-    with pytest.raises(LganError, match="unknown device"):
-        pick_device("toaster")
+    assert pipe.precision.name == "fp32" and pipe.precision.autocast is None
 
 
 def test_generate_translate_upscale_shapes(pipe):

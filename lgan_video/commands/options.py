@@ -98,3 +98,14 @@ size_option = click.option(
     "--size", type=click.IntRange(min=16), default=None, metavar="PX",
     help="Resize so the short side is PX, keeping the aspect ratio.",
 )
+precision_option = click.option(
+    "--precision", type=click.Choice(["auto", "fp32", "bf16", "fp16"]), default="auto",
+    show_default=True,
+    help="auto: bf16 (else fp16) on CUDA, bf16 on CPUs with native bf16 (AVX512-BF16/AMX), "
+         "else fp32. fp16 is CUDA only.",
+)
+threads_option = click.option(
+    "--threads", type=click.IntRange(min=1), default=None, metavar="N",
+    help="CPU threads to use, shared by the networks, structure maps, OpenCV and ffmpeg. "
+         "[default: the cores available]",
+)

@@ -15,8 +15,10 @@ from lgan_video.commands.options import (
     frames_option,
     json_option,
     overwrite_option,
+    precision_option,
     start_option,
     stride_option,
+    threads_option,
 )
 
 model_option = click.option(
@@ -29,7 +31,7 @@ mode_option = click.option(
 )
 device_option = click.option(
     "--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="auto",
-    show_default=True, help="auto: CUDA, then MPS, then CPU (bf16/fp16 on GPU, fp32 on CPU).",
+    show_default=True, help="auto: CUDA, then MPS, then CPU.",
 )
 
 
@@ -64,7 +66,8 @@ def render_options(f):
         click.option("--stabilize", type=click.FloatRange(0.0, 1.0), default=0.9,
                      show_default=True,
                      help="Output stabilization along the input's optical flow (0 = off)."),
-        device_option, start_option, frames_option, stride_option,
+        device_option, precision_option, threads_option, start_option, frames_option,
+        stride_option,
         click.option("--stages", is_flag=True,
                      help="Write the panel [frame | map | translated | upscaled] instead."),
         click.option("--no-audio", is_flag=True, help="Drop the input's audio track."),
@@ -103,6 +106,7 @@ def render(input: Path, output: Path | None, as_json: bool, **kw) -> None:
       lgan-video render frames/ --stages -o panel.mp4 --frames 48
       lgan-video render clip.mp4 --mode seg --style monet.jpg,ukiyoe.png --style-period 3
       lgan-video render talk.mov --size 256 --scale 2 --device cuda --batch-size 32
+      lgan-video render clip.mp4 --precision fp32 --threads 2
     """
     from lgan_video.render import render as render_video
 
@@ -135,6 +139,7 @@ def _report(data: dict, as_json: bool, quiet: bool, line: str) -> None:
 @click.option("--style", default=None, metavar="IMG[,IMG...]",
               help="With --stages: paint the walk in these pictures' looks instead of G1's.")
 @device_option
+@precision_option
 @overwrite_option
 @common_options
 @json_option

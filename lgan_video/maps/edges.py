@@ -53,7 +53,13 @@ def edge_map(
     With ``state`` (the previous frame's, and ``cfg.temporal > 0``), static pixels are blended
     with the previous gray image and the thresholds follow an exponential moving average.
     """
-    gray = blurred_gray(rgb, cfg)
+    return edge_from_gray(blurred_gray(rgb, cfg), cfg, state)
+
+
+def edge_from_gray(
+    gray: np.ndarray, cfg: MapConfig, state: EdgeState | None = None
+) -> tuple[np.ndarray, EdgeState]:
+    """The stateful half of :func:`edge_map`, from the :func:`blurred_gray` image ``(H, W)``."""
     if state is None or cfg.temporal <= 0:
         lo, hi = canny_thresholds(gray, cfg)
         new_state = EdgeState(gray.astype(np.float32), lo, hi)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 
 from lgan_video.errors import LganError
 from lgan_video.maps.config import MapConfig
-from lgan_video.maps.edges import EdgeState, edge_map
-from lgan_video.maps.segment import SegState, seg_map
+from lgan_video.maps.edges import EdgeState, blurred_gray, edge_from_gray, edge_map
+from lgan_video.maps.segment import SegInput, SegState, seg_input, seg_labels, seg_map
 
 log = logging.getLogger(__name__)
 
@@ -59,14 +60,33 @@ class MapExtractor:
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
         """The map of the next frame: ``(H, W, 3)`` uint8 RGB -> ``(H, W)`` uint8."""
+        return self.finish(self.prepare(rgb))
+
+    def prepare(self, rgb: np.ndarray) -> Prepared:
+        """The stateless part of a frame's map (thread-safe: map workers run it ahead, in
+        parallel); :meth:`finish`, called in frame order, completes it."""
         rgb = check_rgb(rgb)
-        if self._shape is not None and rgb.shape != self._shape:
-            log.debug("frame size changed from %s to %s: resetting", self._shape, rgb.shape)
-            self.reset()
-        self._shape = rgb.shape
         if self.cfg.mode == "edge":
-            out, state = edge_map(rgb, self.cfg, self._state)  # type: ignore[arg-type]
+            return Prepared(rgb.shape, blurred_gray(rgb, self.cfg))
+        return Prepared(rgb.shape, seg_input(rgb, self.cfg))
+
+    def finish(self, prepared: Prepared) -> np.ndarray:
+        """The map of the next frame from its :meth:`prepare` result (stateful: in order)."""
+        if self._shape is not None and prepared.shape != self._shape:
+            log.debug("frame size changed from %s to %s: resetting", self._shape, prepared.shape)
+            self.reset()
+        self._shape = prepared.shape
+        if self.cfg.mode == "edge":
+            out, state = edge_from_gray(prepared.data, self.cfg, self._state)  # type: ignore[arg-type]
         else:
-            out, state = seg_map(rgb, self.cfg, self._state)  # type: ignore[arg-type]
+            out, state = seg_labels(prepared.data, self.cfg, self._state)  # type: ignore[arg-type]
         self._state = state if self.cfg.temporal > 0 else None
         return out
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A frame's stateless map work: its shape and the gray image (edge) or :class:`SegInput`."""
+
+    shape: tuple[int, ...]
+    data: np.ndarray | SegInput

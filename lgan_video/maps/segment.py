@@ -34,6 +34,25 @@ class SegState:
     gray: np.ndarray  # (H, W) uint8, the previous blurred gray image (to tell motion)
 
 
+@dataclass
+class SegInput:
+    """The per-frame work of :func:`seg_map` that needs no state (can run ahead, in any thread)."""
+
+    feats: np.ndarray  # (H, W, 3) float32 blurred colour features
+    gray: np.ndarray  # (H, W) uint8 blurred gray image
+    points: np.ndarray  # (M, 3) float32 colour-histogram bin means
+    weights: np.ndarray  # (M,) float64 bin counts
+    fresh: tuple[np.ndarray, np.ndarray]  # k-means from greedy_init: (centres (K, 3), mass (K,))
+
+
+def seg_input(rgb: np.ndarray, cfg: MapConfig) -> SegInput:
+    """Features, colour histogram and the fresh k-means of one frame (stateless, thread-safe)."""
+    feats, gray = features(rgb, cfg)
+    points, weights = colour_bins(_downscale(feats, cfg.seg_size).reshape(-1, 3))
+    fresh = kmeans(points, weights, greedy_init(points, weights, cfg.classes), cfg.seg_iterations)
+    return SegInput(feats, gray, points, weights, fresh)
+
+
 def seg_map(
     rgb: np.ndarray, cfg: MapConfig, state: SegState | None = None
 ) -> tuple[np.ndarray, SegState]:
@@ -43,30 +62,40 @@ def seg_map(
     pixels (gray change < ``cfg.temporal_motion``) keep their previous label unless clearly
     closer to another centre (see :func:`assign`).
     """
-    feats, gray = features(rgb, cfg)
-    points, weights = colour_bins(_downscale(feats, cfg.seg_size).reshape(-1, 3))
+    return seg_labels(seg_input(rgb, cfg), cfg, state)
+
+
+def seg_labels(
+    inp: SegInput, cfg: MapConfig, state: SegState | None = None
+) -> tuple[np.ndarray, SegState]:
+    """The stateful half of :func:`seg_map`: centres (from the previous ones), labels, state."""
+    points, weights = inp.points, inp.weights
     temporal = state is not None and cfg.temporal > 0
-    centres, mass = fit_centres(points, weights, cfg, state.init if temporal else None)
+    centres, mass = fit_centres(points, weights, cfg, state.init if temporal else None, inp.fresh)
     previous = None
     if temporal:
         previous = state.labels.copy()
-        previous[cv2.absdiff(gray, state.gray) >= cfg.temporal_motion] = _NO_LABEL  # moving
-    labels = assign(feats, label_table(centres, mass, cfg), previous, cfg.temporal)
+        previous[cv2.absdiff(inp.gray, state.gray) >= cfg.temporal_motion] = _NO_LABEL  # moving
+    labels = assign(inp.feats, label_table(centres, mass, cfg), previous, cfg.temporal)
     if cfg.seg_smooth > 1:
         labels = cv2.medianBlur(labels, cfg.seg_smooth)
-    return labels, SegState(reseed_empty(points, weights, centres, mass), labels, gray)
+    return labels, SegState(reseed_empty(points, weights, centres, mass), labels, inp.gray)
 
 
 def fit_centres(
-    points: np.ndarray, weights: np.ndarray, cfg: MapConfig, init: np.ndarray | None = None
+    points: np.ndarray, weights: np.ndarray, cfg: MapConfig, init: np.ndarray | None = None,
+    fresh: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """k-means centres ``(K, 3)`` and their weights ``(K,)`` for a colour histogram.
 
-    Starts from :func:`greedy_init`. With ``init`` (the previous frame's centres) it also runs
-    from there and keeps that solution, for stable centres, unless it fits more than
-    ``_CUT_RATIO`` times worse than the fresh one (a scene cut).
+    Starts from :func:`greedy_init` (``fresh``: that result, when already computed). With
+    ``init`` (the previous frame's centres) it also runs from there and keeps that solution, for
+    stable centres, unless it fits more than ``_CUT_RATIO`` times worse than the fresh one (a
+    scene cut).
     """
-    fresh = kmeans(points, weights, greedy_init(points, weights, cfg.classes), cfg.seg_iterations)
+    if fresh is None:
+        fresh = kmeans(points, weights, greedy_init(points, weights, cfg.classes),
+                       cfg.seg_iterations)
     if init is None:
         return fresh
     kept = kmeans(points, weights, init, cfg.seg_iterations)

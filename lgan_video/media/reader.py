@@ -36,8 +36,10 @@ class FrameReader:
     """
 
     def __init__(self, info: MediaInfo, start_frame: int, start_seconds: float,
-                 max_frames: int | None, stride: int, size: int | None) -> None:
+                 max_frames: int | None, stride: int, size: int | None,
+                 threads: int | None = None) -> None:
         self.info, self.stride, self.max_frames = info, stride, max_frames
+        self.threads = threads
         self.start_frame, self.start_seconds = start_frame, start_seconds
         self.fps: Fraction = info.fps / stride
         self.size: tuple[int, int] = scaled_size(info.width, info.height, size)
@@ -113,7 +115,7 @@ class FrameReader:
             err.close()
 
     def _video_args(self) -> list[str]:
-        args = []
+        args = ["-threads", str(self.threads)] if self.threads else []
         if self.start_frame > 0:  # half a frame early: frame i (at i/fps) is the first kept
             args += ["-ss", f"{(self.start_frame - 0.5) / float(self.info.fps):.6f}"]
         args += ["-i", _ffmpeg.ff_path(self.info.path), "-map", "0:V:0", "-an", "-sn", "-dn"]
@@ -166,12 +168,14 @@ def _expected(count: int | None, start: int, stride: int, max_frames: int | None
 
 
 def open_reader(path: str | Path, start: str | float | None = None, max_frames: int | None = None,
-                stride: int = 1, size: int | None = None) -> FrameReader:
+                stride: int = 1, size: int | None = None,
+                threads: int | None = None) -> FrameReader:
     """Open ``path`` for streaming frames; see :class:`FrameReader`.
 
     ``start``: where to begin (see :func:`parse_start`: ``"12.5"``, ``"01:02.5"``, ``"120f"``);
     ``max_frames``: at most this many frames; ``stride``: keep every Nth frame; ``size``: resize
-    so the short side is ``size`` (long side rounded to an even number; see ``scaled_size``).
+    so the short side is ``size`` (long side rounded to an even number; see ``scaled_size``);
+    ``threads``: ffmpeg decoding and scaling threads (None: ffmpeg's own choice).
     """
     if stride < 1:
         raise LganError(f"invalid stride {stride}: must be 1 or more")
@@ -182,7 +186,7 @@ def open_reader(path: str | Path, start: str | float | None = None, max_frames: 
     first, seconds = _start_frame(info, at)
     if info.frame_count is not None and first >= info.frame_count:
         raise LganError(f"start {start} is past the end ({info.frame_count} frames): {path}")
-    return FrameReader(info, first, seconds, max_frames, stride, size)
+    return FrameReader(info, first, seconds, max_frames, stride, size, threads)
 
 
 def _start_frame(info: MediaInfo, at: StartAt) -> tuple[int, float]:

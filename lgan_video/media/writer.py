@@ -38,8 +38,9 @@ class FrameWriter:
     """
 
     def __init__(self, path, fps, size=None, overwrite=False, quality=DEFAULT_QUALITY,
-                 audio_from=None, audio_start=0.0, loop=0) -> None:
+                 audio_from=None, audio_start=0.0, loop=0, threads=None) -> None:
         self.kind = output_kind(path)
+        self.threads = threads
         self.path = check_output(path, [audio_from], overwrite)
         self.fps = _as_fps(fps)
         if not 0 <= quality <= 100:
@@ -85,7 +86,8 @@ class FrameWriter:
             self._sink = _PngSink(self._target.tmp, label=self.path)
         else:
             self._sink = _FfmpegSink(self.kind, self._target.tmp, self.size, self.fps,
-                                     self.quality, self.loop, label=self.path)
+                                     self.quality, self.loop, label=self.path,
+                                     threads=self.threads)
 
     def close(self) -> None:
         """Finish encoding, add audio (MP4) and move the output into place."""
@@ -136,16 +138,18 @@ class FrameWriter:
 
 
 def open_writer(path, fps, size=None, overwrite: bool = False, quality: int = DEFAULT_QUALITY,
-                audio_from=None, audio_start: float = 0.0, loop: int = 0) -> FrameWriter:
+                audio_from=None, audio_start: float = 0.0, loop: int = 0,
+                threads: int | None = None) -> FrameWriter:
     """A :class:`FrameWriter` for ``path`` at exactly ``fps`` frames per second.
 
     ``quality`` 0-100 (see ``DEFAULT_QUALITY``); ``audio_from``: a file whose first audio track
     is muxed into an MP4, from ``audio_start`` seconds for ``frames / fps`` seconds; ``loop``:
     GIF/WebP repeat count, 0 = forever, -1 = play once. MP4 frames with odd width or height are
     padded by one replicated edge row/column to even size (4:2:0 needs it); PNG folders hold
-    ``frame_000001.png``, ``frame_000002.png``, ...
+    ``frame_000001.png``, ``frame_000002.png``, ...; ``threads``: encoder threads (None: ffmpeg's
+    own choice).
     """
-    return FrameWriter(path, fps, size, overwrite, quality, audio_from, audio_start, loop)
+    return FrameWriter(path, fps, size, overwrite, quality, audio_from, audio_start, loop, threads)
 
 
 def _as_fps(fps) -> Fraction:
@@ -174,13 +178,14 @@ class _FfmpegSink:
     """An ffmpeg process encoding raw RGB frames from its stdin into ``dest``."""
 
     def __init__(self, kind, dest: Path, size, fps: Fraction, quality: int, loop: int,
-                 label: Path) -> None:
+                 label: Path, threads: int | None = None) -> None:
         self.kind, self.label = kind, label
         self.pad = kind == "mp4" and (size[0] % 2 or size[1] % 2)
         w, h = (size[0] + size[0] % 2, size[1] + size[1] % 2) if self.pad else size
         args = ["-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}",
                 "-framerate", f"{fps.numerator}/{fps.denominator}", "-i", "pipe:0",
-                *_encode_args(kind, quality, loop), _ffmpeg.ff_path(dest)]
+                *_encode_args(kind, quality, loop),
+                *(["-threads", str(threads)] if threads else []), _ffmpeg.ff_path(dest)]
         self.proc, self.err = _ffmpeg.popen(args, stdin=subprocess.PIPE,
                                             stdout=subprocess.DEVNULL)
 
