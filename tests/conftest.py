@@ -9,9 +9,12 @@ import numpy as np
 import pytest
 
 
-@pytest.fixture(autouse=True, scope="session")
+@pytest.fixture(autouse=True)
 def _one_torch_thread():
-    """One intra-op thread: tiny models on 2 shared cores run ~10x faster than with contention."""
+    """One intra-op thread: tiny models on 2 shared cores run ~10x faster than with contention.
+
+    Per test, because commands apply their ``--threads`` budget (default: every core) to torch.
+    """
     from lgan_video.testing import torch_threads
 
     with torch_threads(1):
