@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from lgan_video.devices import pick_device
 from lgan_video.errors import LganError
 from lgan_video.imageops import to_tensor, to_uint8
 
@@ -64,13 +65,6 @@ def _from_bundle(path: Path, kind: str, device: torch.device, mode: str | None):
     return b.mappings[mode], {"source": "bundle", "map": b.map_configs[mode], "size": b.work_size}
 
 
-def _device(device: str) -> torch.device:
-    """``device`` as a torch device; ``cuda`` without a GPU is an ``LganError``."""
-    from lgan_video.training.loop import resolve_device
-
-    return resolve_device(device)
-
-
 def real_images(data: str | Path, n: int, size: int) -> np.ndarray:
     """Up to ``n`` images of ``data`` resized (short side) and center-cropped to ``size``."""
     from lgan_video.resize import center_crop, resize_short
@@ -89,7 +83,7 @@ def evaluate_g1(model: str | Path, data: str | Path, n: int = 1000, fid: bool = 
     from lgan_video.metrics.look import colourfulness, near_white_share
     from lgan_video.metrics.swd import swd
 
-    dev = _device(device)
+    dev = pick_device(device)
     g, _ = load_for_eval(model, "g1", dev)
     real = real_images(data, n, g.cfg.resolution)
     z = torch.randn(n, g.cfg.z_dim, generator=torch.Generator().manual_seed(seed))
@@ -122,7 +116,7 @@ def evaluate_mapping(model: str | Path, data: str | Path, n: int = 100, device: 
     from lgan_video.training.data import scan_source
     from lgan_video.training.datasets import MappingDataset
 
-    dev = _device(device)
+    dev = pick_device(device)
     net, info = load_for_eval(model, "mapping", dev, mode)
     size = size or info["size"]  # central square crops of this side (default: the trained size)
     size -= size % net.cfg.multiple
@@ -152,7 +146,7 @@ def evaluate_sr(model: str | Path, data: str | Path, n: int = 100,
     from lgan_video.resize import bicubic_resize, crop_to_multiple, sr_lowres
     from lgan_video.training.data import scan_source
 
-    dev = _device(device)
+    dev = pick_device(device)
     net, _ = load_for_eval(model, "sr", dev)
     s = net.cfg.scale
     src = scan_source(data)

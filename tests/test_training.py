@@ -12,6 +12,7 @@ import torch
 from click.testing import CliRunner
 
 from lgan_video.cli import cli
+from lgan_video.devices import resolve_precision
 from lgan_video.errors import LganError
 from lgan_video.synthetic import scene_frames
 from lgan_video.training import losses as L
@@ -172,8 +173,9 @@ def _one_step(task, data_dir, tmp_path):
     before = {k: {n: p.detach().clone() for n, p in m.named_parameters()}
               for k, m in task.modules().items()}
     batch = task.collate([task.dataset[(i, 0)] for i in range(4)])
-    losses = task.train_step(task.to_device(batch, torch.device("cpu")),
-                             StepContext(torch.device("cpu"), DistInfo(), amp=True))
+    cpu = torch.device("cpu")
+    ctx = StepContext(cpu, DistInfo(), resolve_precision(cpu, "fp32", training=True))
+    losses = task.train_step(task.to_device(batch, cpu), ctx)
     assert losses and all(np.isfinite(v) for v in losses.values()), losses
     changed = {k: any(not torch.equal(p, before[k][n]) for n, p in m.named_parameters())
                for k, m in task.modules().items()}
@@ -272,7 +274,7 @@ def test_resume_flag_needs_a_run_and_foreign_folders_are_refused(data_dir, tmp_p
 
 def test_train_options_defaults():
     opts = TrainOptions(data="d", out="o")
-    assert (opts.amp, opts.device, opts.workers) == (True, "auto", None)
+    assert (opts.precision, opts.device, opts.threads, opts.workers) == ("auto", "auto", None, None)
 
 
 # --- export and render --------------------------------------------------------------------------

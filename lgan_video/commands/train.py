@@ -18,9 +18,10 @@ from lgan_video.commands.options import (
     overwrite_option,
     start_option,
     stride_option,
+    threads_option,
 )
 
-_COMMON = ("data", "out", "steps", "batch_size", "seed", "amp", "device", "workers",
+_COMMON = ("data", "out", "steps", "batch_size", "seed", "precision", "device", "threads", "workers",
            "sample_every", "checkpoint_every", "eval_every", "frame_stride", "overwrite",
            "resume", "quiet")
 
@@ -36,10 +37,13 @@ def _train_options(steps: int, batch_size: int) -> Callable:
         click.option("--batch-size", type=click.IntRange(min=1), default=batch_size,
                      show_default=True, help="Images per step and per process."),
         click.option("--seed", type=SEED, default=0, show_default=True, help="Seed for weights, data order and noise."),
-        click.option("--amp/--no-amp", default=True, show_default=True,
-                     help="Mixed precision on CUDA (bf16, or fp16 with loss scaling); CPU is fp32."),
-        click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto",
-                     show_default=True, help="Where to train."),
+        click.option("--precision", type=click.Choice(["auto", "fp32", "bf16", "fp16"]),
+                     default="auto", show_default=True,
+                     help="Mixed precision over fp32 weights. auto: bf16 on CUDA (fp16 with loss "
+                          "scaling on older GPUs) and on CPUs with native bf16, else fp32."),
+        click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="auto",
+                     show_default=True, help="Where to train (auto: CUDA, then MPS, then CPU)."),
+        threads_option,
         click.option("--workers", type=click.IntRange(min=0), default=None,
                      help="Data loader processes [default: min(2, CPUs)]."),
         click.option("--sample-every", type=click.IntRange(min=1), default=500, show_default=True,

@@ -73,7 +73,7 @@ def average_gradients(params: list[nn.Parameter], info: DistInfo) -> None:
     dist.all_reduce(flat)
     flat.div_(info.world)
     for p, chunk in zip(params, flat.split([g.numel() for g in grads]), strict=True):
-        p.grad = chunk.view_as(p).clone()
+        p.grad = torch.empty_like(p).copy_(chunk.view_as(p))  # in p's memory format
 
 
 def broadcast_buffers(modules: list[nn.Module], info: DistInfo) -> None:

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from lgan_video.devices import Precision, available_cores, pick_device, resolve_precision
 from lgan_video.errors import LganError
 from lgan_video.training import checkpoint as ckpt
 from lgan_video.training import distributed as ddp
@@ -48,6 +49,8 @@ class TrainOptions:
     ``batch_size`` is per process (``torchrun`` with N processes trains on N x batch_size);
     ``steps`` is the total target, so re-running with a larger value continues a run.
     ``workers=None`` means ``min(2, cpu count)``; ``frame_stride`` samples video frames.
+    ``precision``: auto, fp32, bf16 or fp16 (see :mod:`lgan_video.devices`; mixed precision
+    with fp32 master weights); ``threads``: torch threads (None: the cores available).
     """
 
     data: str
@@ -55,8 +58,9 @@ class TrainOptions:
     steps: int = 10000
     batch_size: int = 16
     seed: int = 0
-    amp: bool = True
+    precision: str = "auto"
     device: str = "auto"
+    threads: int | None = None
     workers: int | None = None
     sample_every: int = 500
     checkpoint_every: int = 1000
@@ -71,23 +75,20 @@ class TrainOptions:
 class StepContext:
     """What a task's steps need from the loop: device, autocast, and one optimizer step.
 
-    AMP on CUDA uses bf16 where supported (no loss scaling needed), else fp16 with a
-    ``GradScaler`` per optimizer; on the CPU everything is fp32.
+    ``precision`` (a training :class:`~lgan_video.devices.Precision`: fp32 master weights)
+    sets the autocast dtype: bf16 on CUDA where supported and on CPUs with native bf16 (no loss
+    scaling needed), fp16 on other GPUs with a ``GradScaler`` per optimizer, or none (fp32).
     """
 
-    def __init__(self, device: torch.device, info: ddp.DistInfo, amp: bool) -> None:
-        self.device, self.info = device, info
-        self.amp_dtype = None
-        if amp and device.type == "cuda":
-            self.amp_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    def __init__(self, device: torch.device, info: ddp.DistInfo, precision: Precision) -> None:
+        self.device, self.info, self.precision = device, info, precision
+        self.amp_dtype = precision.autocast
         self.scalers: dict[str, torch.amp.GradScaler] = {}
         self.step = 0  # steps completed before the current one (for EMA warm-up)
 
     def autocast(self) -> contextlib.AbstractContextManager:
-        """Mixed precision for forward passes (a no-op on the CPU or with AMP off)."""
-        if self.amp_dtype is None:
-            return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=self.amp_dtype)
+        """Mixed precision for forward passes (a no-op in fp32)."""
+        return self.precision.context()
 
     def scaler(self, name: str) -> torch.amp.GradScaler:
         """The loss scaler of optimizer ``name`` (enabled only for fp16)."""
@@ -163,16 +164,6 @@ class Task(ABC):
         """``(name -> module to save as <name>.safetensors, network.json metadata)``."""
 
 
-def resolve_device(device: str) -> torch.device:
-    """``auto`` picks CUDA when available; ``cuda`` without a GPU is an ``LganError``."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise LganError("--device cuda was requested but no CUDA GPU is available")
-    return dev
-
-
 def seed_all(seed: int) -> None:
     """Seed python, numpy and torch (CPU and CUDA) generators."""
     random.seed(seed)
@@ -182,7 +173,8 @@ def seed_all(seed: int) -> None:
 
 def train(task: Task, opts: TrainOptions) -> Path:
     """Train ``task`` into the run folder ``opts.out`` (resuming it if it exists); its path."""
-    device = resolve_device(opts.device)
+    device = pick_device(opts.device)
+    torch.set_num_threads(opts.threads or available_cores())
     info = ddp.init_from_env(device)
     try:
         return _Trainer(task, opts, ddp.local_device(device, info), info).run()
@@ -220,12 +212,17 @@ class _Trainer:
     def _start(self, resumable: bool, source: Source) -> Path:
         seed_all(self.opts.seed)  # identical initial weights on every rank
         self.task.build(source, self.device, self.run_dir, self.opts.seed)
-        self.ctx = StepContext(self.device, self.info, self.opts.amp)
+        precision = resolve_precision(self.device, self.opts.precision, training=True)
+        self.ctx = StepContext(self.device, self.info, precision)
         if resumable:
             self._restore(ckpt.load_state(self.run_dir))
         else:
             ddp.broadcast_parameters(list(self.task.modules().values()), self.info)
             seed_all(self.opts.seed + self.info.rank)  # each rank draws its own noise
+        for module in self.task.modules().values():  # parameters keep their identity
+            module.to(memory_format=precision.memory_format)
+        log.info("training on %s in %s (%s)", self.device, precision.name,
+                 "channels_last" if precision.channels_last else "contiguous")
         if self.step >= self.opts.steps:
             log.info("%s already at step %d of %d", self.run_dir, self.step, self.opts.steps)
             return self.run_dir
@@ -257,7 +254,9 @@ class _Trainer:
     def _one_step(self, batch: Any) -> dict[str, float]:
         self.position += 1
         self.ctx.step = self.step
-        losses = self.task.train_step(self.task.to_device(batch, self.device), self.ctx)
+        batch = to_memory_format(self.task.to_device(batch, self.device),
+                                 self.ctx.precision.memory_format)
+        losses = self.task.train_step(batch, self.ctx)
         ddp.broadcast_buffers(list(self.task.modules().values()), self.info)
         self.step += 1
         return losses
@@ -341,6 +340,17 @@ class _Trainer:
         log.info("resumed %s at step %d", self.run_dir, self.step)
 
 
+def to_memory_format(batch: Any, fmt: torch.memory_format) -> Any:
+    """Every 4-D tensor of a batch (a tensor, or a dict/list/tuple of them) in ``fmt``."""
+    if isinstance(batch, torch.Tensor):
+        return batch.contiguous(memory_format=fmt) if batch.ndim == 4 else batch
+    if isinstance(batch, dict):
+        return {k: to_memory_format(v, fmt) for k, v in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(to_memory_format(v, fmt) for v in batch)
+    return batch
+
+
 def resolved_options(task: Task, opts: TrainOptions, info: ddp.DistInfo) -> dict[str, Any]:
     """The run's configuration as written to ``training_options.json``."""
     common = dataclasses.asdict(opts)
@@ -348,6 +358,6 @@ def resolved_options(task: Task, opts: TrainOptions, info: ddp.DistInfo) -> dict
         common["data"] = str(Path(opts.data).resolve())
     except (OSError, RuntimeError) as e:  # a symlink loop
         raise LganError(f"cannot open the training data {opts.data}: {e}") from None
-    for key in ("out", "overwrite", "resume", "quiet"):  # a run may be moved or renamed
+    for key in ("out", "overwrite", "resume", "quiet", "threads"):  # a run may be moved, renamed
         common.pop(key)
     return {"task": task.name, **common, **task.options(), "world_size": info.world}

@@ -3,7 +3,7 @@
 A run folder is identified by its ``training_options.json``. Running the same command again
 resumes it; a different configuration is refused (one line naming the differing keys) unless
 ``overwrite``. Some options may change between segments of one run: the step target, how often to
-log/sample/evaluate/checkpoint, workers, device, AMP and the number of processes.
+log/sample/evaluate/checkpoint, workers, device, precision and the number of processes.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from lgan_video.training.checkpoint import STATE_FILE, write_json
 OPTIONS_FILE = "training_options.json"
 MUTABLE_KEYS = frozenset({
     "steps", "sample_every", "checkpoint_every", "eval_every", "log_every", "workers", "device",
-    "amp", "quiet", "resume", "overwrite", "world_size",
+    "amp", "precision", "threads", "quiet", "resume", "overwrite", "world_size",
 })
 
 
