@@ -127,13 +127,13 @@ def time_networks(pipe, maps: np.ndarray, mode: str, batch_size: int) -> tuple[d
     from lgan_video.maps import map_to_tensor
 
     net, cfg, dev = pipe.mapping(mode), pipe.bundle.map_configs[mode], pipe.device
-    fmt = torch.channels_last if dev.type == "cuda" else torch.contiguous_format
+    fmt = pipe.precision.memory_format
     seconds = dict.fromkeys(("g1_style", "mapping", "sr"), 0.0)
     outputs: list[np.ndarray] = []
     for start in range(0, len(maps), batch_size):
         batch = maps[start:start + batch_size]
         z = torch.stack([seed_latent(start + k, pipe.z_dim) for k in range(len(batch))])
-        with torch.inference_mode():
+        with torch.inference_mode(), pipe.precision.context():
             clock = _Clock(dev)
             style = net.encode_style(pipe.generate(z))
             seconds["g1_style"] += clock.lap()

@@ -2,8 +2,9 @@
 
 Runs the real training tasks (:mod:`lgan_video.training`) on in-memory clip-art images, so the
 numbers include the losses, optimizer steps, EMA and (on CUDA) AMP, but not disk or the data
-loader. One warm-up step, then the median of ``--steps`` timed steps. On CUDA each network is
-timed with AMP (bf16, or fp16 on GPUs without bf16) and without (fp32); on the CPU only fp32.
+loader. One warm-up step, then the median of ``--steps`` timed steps. Where ``--precision auto``
+is mixed (CUDA: bf16 or fp16; CPUs with native bf16: bf16 autocast) each network is timed with
+it (amp on) and in fp32 (amp off); elsewhere only fp32. channels_last as in training.
 
 Configs (the CLI defaults unless noted):
     g1       64x64, channels 256 (CLI default 512), hinge, attention, batch 16
@@ -26,11 +27,12 @@ from pathlib import Path
 
 import torch
 
+from lgan_video.devices import resolve_precision
 from lgan_video.synthetic import scene_frames
 from lgan_video.training.data import Source
 from lgan_video.training.distributed import DistInfo
 from lgan_video.training.g1 import G1Options, G1Task
-from lgan_video.training.loop import StepContext
+from lgan_video.training.loop import StepContext, to_memory_format
 from lgan_video.training.mapping import MappingOptions, MappingTask
 from lgan_video.training.sr import SROptions, SRTask
 
@@ -53,8 +55,12 @@ def _time_task(name: str, device: torch.device, amp: bool, steps: int) -> float:
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as tmp:
         task.build(_source(), device, Path(tmp), seed=0)
-    ctx = StepContext(device, DistInfo(), amp)
-    batch = task.to_device(task.collate([task.dataset[(i, 0)] for i in range(batch_size)]), device)
+    precision = resolve_precision(device, "auto" if amp else "fp32", training=True)
+    for module in task.modules().values():
+        module.to(memory_format=precision.memory_format)
+    ctx = StepContext(device, DistInfo(), precision)
+    batch = task.collate([task.dataset[(i, 0)] for i in range(batch_size)])
+    batch = to_memory_format(task.to_device(batch, device), precision.memory_format)
     times = []
     for i in range(steps + 1):
         if device.type == "cuda":
@@ -77,7 +83,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     device = torch.device(args.device)
-    amps = [False, True] if device.type == "cuda" else [False]
+    amps = [False, True] if resolve_precision(device, "auto").name != "fp32" else [False]
     rows = []
     for name in args.networks:
         for amp in amps:
