@@ -10,13 +10,15 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _one_torch_thread():
+def _one_torch_thread(monkeypatch):
     """One intra-op thread: tiny models on 2 shared cores run ~10x faster than with contention.
 
-    Per test, because commands apply their ``--threads`` budget (default: every core) to torch.
+    Commands apply a ``--threads`` budget, by default every available core: here that is one.
     """
+    from lgan_video import devices
     from lgan_video.testing import torch_threads
 
+    monkeypatch.setattr(devices, "available_cores", lambda: 1)
     with torch_threads(1):
         yield
 

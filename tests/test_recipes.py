@@ -161,7 +161,7 @@ def test_g1_step_logs_reconstruction(tmp_path):
     task = G1Task(G1Options(resolution=32, channels=32))
     task.build(scan_source(tmp_path), torch.device("cpu"), tmp_path, seed=0)
     real = torch.rand(4, 3, 32, 32) * 2 - 1
-    out = task.train_step(real, StepContext(torch.device("cpu"), DistInfo(), amp=False))
+    out = task.train_step(real, StepContext(torch.device("cpu"), DistInfo(), "fp32"))
     assert {"d_loss", "d_recon", "g_loss"} <= set(out)
     assert 0.05 < out["d_recon"] < 2  # an untrained decoder is far from the reals
 

@@ -12,7 +12,6 @@ import torch
 from click.testing import CliRunner
 
 from lgan_video.cli import cli
-from lgan_video.devices import resolve_precision
 from lgan_video.errors import LganError
 from lgan_video.synthetic import scene_frames
 from lgan_video.training import losses as L
@@ -174,7 +173,7 @@ def _one_step(task, data_dir, tmp_path):
               for k, m in task.modules().items()}
     batch = task.collate([task.dataset[(i, 0)] for i in range(4)])
     cpu = torch.device("cpu")
-    ctx = StepContext(cpu, DistInfo(), resolve_precision(cpu, "fp32", training=True))
+    ctx = StepContext(cpu, DistInfo(), "fp32")
     losses = task.train_step(task.to_device(batch, cpu), ctx)
     assert losses and all(np.isfinite(v) for v in losses.values()), losses
     changed = {k: any(not torch.equal(p, before[k][n]) for n, p in m.named_parameters())

@@ -24,7 +24,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from lgan_video.devices import Precision, available_cores, pick_device, resolve_precision
+from lgan_video import devices
+from lgan_video.devices import Precision, pick_device, resolve_precision
 from lgan_video.errors import LganError
 from lgan_video.training import checkpoint as ckpt
 from lgan_video.training import distributed as ddp
@@ -80,7 +81,10 @@ class StepContext:
     scaling needed), fp16 on other GPUs with a ``GradScaler`` per optimizer, or none (fp32).
     """
 
-    def __init__(self, device: torch.device, info: ddp.DistInfo, precision: Precision) -> None:
+    def __init__(self, device: torch.device, info: ddp.DistInfo,
+                 precision: Precision | str = "fp32") -> None:
+        if isinstance(precision, str):  # a name: resolved for training on ``device``
+            precision = resolve_precision(device, precision, training=True)
         self.device, self.info, self.precision = device, info, precision
         self.amp_dtype = precision.autocast
         self.scalers: dict[str, torch.amp.GradScaler] = {}
@@ -174,7 +178,7 @@ def seed_all(seed: int) -> None:
 def train(task: Task, opts: TrainOptions) -> Path:
     """Train ``task`` into the run folder ``opts.out`` (resuming it if it exists); its path."""
     device = pick_device(opts.device)
-    torch.set_num_threads(opts.threads or available_cores())
+    torch.set_num_threads(opts.threads or devices.available_cores())
     info = ddp.init_from_env(device)
     try:
         return _Trainer(task, opts, ddp.local_device(device, info), info).run()
