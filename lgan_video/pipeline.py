@@ -100,8 +100,8 @@ class Pipeline:
         """``z (B, z_dim)`` -> G1 images ``(B, 3, r, r)`` in [-1, 1]."""
         if z.ndim != 2 or z.shape[1] != self.z_dim:
             raise LganError(f"expected latents of shape (B, {self.z_dim}), got {tuple(z.shape)}")
-        with self.precision.context():
-            return self.bundle.g1(z.to(self.device, self.dtype))
+        with self.precision.context():  # outputs in the weights' dtype, autocast or not
+            return self.bundle.g1(z.to(self.device, self.dtype)).to(self.dtype)
 
     def mapping(self, mode: str):
         """The mapping network for ``mode``; LganError naming the modes the bundle has."""
@@ -121,7 +121,7 @@ class Pipeline:
             raise LganError(f"{mode} maps must be (B, {net.cfg.map_channels}, H, W), "
                             f"got {tuple(maps.shape)}")
         with self.precision.context():
-            return self._paint(net, maps, net.encode_style(self._in(appearance)))
+            return self._paint(net, maps, net.encode_style(self._in(appearance))).to(self.dtype)
 
     def _paint(self, net, maps: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         """Pad maps to the network's multiple, translate with ``style (B, S)``, crop back."""
@@ -138,7 +138,7 @@ class Pipeline:
         if self.bundle.sr is None:
             return images
         with self.precision.context():
-            return self.bundle.sr(self._in(images)).clamp_(-1.0, 1.0)
+            return self.bundle.sr(self._in(images)).to(self.dtype).clamp_(-1.0, 1.0)
 
     def appearance(self, latents: list[torch.Tensor]) -> torch.Tensor:
         """G1 images ``(B, 3, r, r)`` for a list of ``(z_dim,)`` latents, reusing recent ones."""

@@ -84,3 +84,16 @@ def test_bf16_render_matches_fp32_on_the_default_model(mode):
     assert out["fp32"].shape == (2, 192, 340, 3)
     score = psnr(out["bf16"], out["fp32"])
     assert 40.0 <= score < 100.0, score  # close, and really computed in another precision
+
+
+def test_bf16_pipeline_returns_the_weights_dtype(tiny_bundle):
+    """Under CPU autocast the public calls still return fp32, so they chain like in fp32."""
+    from lgan_video.pipeline import Pipeline
+
+    pipe = Pipeline.from_bundle(tiny_bundle, device="cpu", precision="bf16")
+    assert pipe.precision.autocast == torch.bfloat16 and pipe.dtype == torch.float32
+    look = pipe.generate(torch.randn(2, 16, generator=torch.Generator().manual_seed(0)))
+    painted = pipe.translate(torch.zeros(2, 1, 24, 20), look, "edge")
+    big = pipe.upscale(painted)
+    assert [t.dtype for t in (look, painted, big)] == [torch.float32] * 3
+    assert big.shape == (2, 3, 48, 40)

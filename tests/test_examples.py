@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from lgan_video.media import probe
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,3 +50,30 @@ def test_render_speed_benchmark_reports_positive_speeds(tmp_path):
                                             "sr", "encode"}
         assert all(ms > 0 for ms in row["ms_per_frame"].values())
     assert list(tmp_path.iterdir()) == []  # temporary clips and bundle cleaned up
+
+
+def test_speed_benchmark_writes_every_figure(tiny_bundle, tmp_path):
+    out = tmp_path / "speed.json"
+    proc = _run(ROOT / "benchmarks" / "speed.py", "--model", tiny_bundle, "--device", "cpu",
+                "--precision", "fp32", "bf16", "--threads", "1", "--frames", "4",
+                "--input-height", "120", "--batch-size", "2", "--repeats", "1", "--train", "sr",
+                "--train-steps", "1", "--train-batch", "2", "--json", out, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(out.read_text())
+    assert report["threads"] == {"total": 1, "torch": 1, "maps": 1, "ffmpeg": 1}
+    fp32, bf16 = report["results"]
+    assert (fp32["precision"], bf16["precision"]) == ("fp32", "bf16")
+    names = ["g1", "style-edge", "mapping-edge", "style-seg", "mapping-seg", "sr"]
+    for r in (fp32, bf16):
+        assert [n["network"] for n in r["networks"]] == names
+        peak = r["conv3x3_peak_gflop_per_s"]
+        for n in r["networks"]:
+            assert n["gflop_per_frame"] > 0 and n["ms_per_frame"] > 0
+            assert n["fraction_of_peak"] == pytest.approx(n["gflop_per_s"] / peak, abs=2e-3)
+        assert [(m["mode"], m["frames"]) for m in r["render"]] == [("edge", 4), ("seg", 4)]
+        assert all(m["end_to_end_fps"] > 0 and m["naive_fps"] > 0 for m in r["render"])
+        assert [t["network"] for t in r["training"]] == ["sr"] and r["training"][0]["images_per_s"] > 0
+    # FLOPs do not depend on the precision: the same count in both runs.
+    assert [n["gflop_per_frame"] for n in fp32["networks"]] == [n["gflop_per_frame"] for n in bf16["networks"]]
+    assert report["peak_rss_mb"] > 50
+    assert "3x3 conv peak" in proc.stdout and "end-to-end fps" in proc.stdout
