@@ -111,3 +111,22 @@ def test_batch_into_its_own_input_folder_is_refused(tmp_path, clip_mp4):
     result = _invoke(["batch", clips, f"{clips}/.", "--model", "nowhere", "-q"])
     _one_line_error(result, "input folder")
     assert sorted(p.name for p in clips.iterdir()) == ["a.mp4"]
+
+
+def test_fp16_on_the_cpu_is_one_line_and_writes_nothing(tiny_bundle, clip_mp4, tmp_path):
+    out = tmp_path / "out.mp4"
+    result = _invoke(["render", clip_mp4, "-o", out, "--model", tiny_bundle, "--device", "cpu",
+                      "--precision", "fp16"])
+    assert result.output == ("Error: --precision fp16 needs a CUDA device (got cpu); "
+                             "use bf16 or fp32\n")
+    assert result.exit_code == 1 and not out.exists()
+
+
+def test_render_with_precision_and_threads(tiny_bundle, clip_mp4, tmp_path):
+    from lgan_video.media import probe
+
+    out = tmp_path / "out.mp4"
+    result = _invoke(["render", clip_mp4, "-o", out, "--model", tiny_bundle, "--device", "cpu",
+                      "--precision", "bf16", "--threads", "2", "--mode", "seg", "-q"])
+    assert result.exit_code == 0, result.output
+    assert probe(out).frame_count == 12

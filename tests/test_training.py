@@ -223,7 +223,8 @@ def test_no_attention_is_the_dcgan_baseline():
 
 def test_run_folder_contents(data_dir, tmp_path):
     out = tmp_path / "g1"
-    result = _train("g1", str(data_dir), "--out", str(out), "--steps", "2", *TINY_G1, *FAST)
+    result = _train("g1", str(data_dir), "--out", str(out), "--steps", "2", *TINY_G1, *FAST,
+                    "--precision", "bf16", "--threads", "1")
     assert result.exit_code == 0, result.output
     names = {p.name for p in out.iterdir()}
     assert {"training_options.json", "state.pt", "log.jsonl", "g1_ema.safetensors",
@@ -239,6 +240,7 @@ def test_run_folder_contents(data_dir, tmp_path):
     opts = json.loads((out / "training_options.json").read_text())
     assert opts["task"] == "g1" and opts["lr_g"] == 1e-4 and opts["lr_d"] == 4e-4
     assert opts["network"]["resolution"] == 32
+    assert opts["precision"] == "bf16" and "threads" not in opts  # threads may change on resume
     state = torch.load(out / "state.pt", weights_only=True)
     assert state["step"] == 2 and state["data_position"] == 2
     assert set(state["modules"]) == {"g", "d", "g_ema"}
