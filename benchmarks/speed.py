@@ -152,13 +152,13 @@ def _networks_alone(pipe, clip: Path, mode: str, batch: int, work: int) -> float
 
     maps = _work_maps(pipe, clip, mode, work)
     cfg = pipe.bundle.map_configs[mode]
-    z = [seed_latent(0, pipe.z_dim)] * batch
-    pipe._render_batch([(None, m) for m in maps[:batch]], z, mode, cfg, False, True)  # warm-up
+    style = pipe.styles([seed_latent(0, pipe.z_dim)] * batch, mode)  # (B, S), as in a render
+    pipe._render_batch([(None, m) for m in maps[:batch]], style, mode, cfg, False, True)  # warm-up
     _sync(pipe.device)
     t0 = time.perf_counter()
     for i in range(0, len(maps), batch):
         chunk = [(None, m) for m in maps[i:i + batch]]
-        pipe._render_batch(chunk, z[:len(chunk)], mode, cfg, False, True)
+        pipe._render_batch(chunk, style[:len(chunk)], mode, cfg, False, True)
     _sync(pipe.device)
     return time.perf_counter() - t0
 
@@ -170,13 +170,14 @@ def _naive(pipe, clip: Path, mode: str, work: int, out: Path) -> float:
     from lgan_video.media import open_reader, open_writer
 
     cfg = dataclasses.replace(pipe.bundle.map_configs[mode], temporal=0.5)
-    extractor, z = MapExtractor(cfg), [seed_latent(0, pipe.z_dim)]
+    extractor = MapExtractor(cfg)
     t0 = time.perf_counter()
     with open_reader(clip, size=work) as reader, open_writer(out, reader.fps,
                                                               overwrite=True) as writer:
         for frame in reader:
             m = extractor(np.ascontiguousarray(frame))
-            writer.write(pipe._render_batch([(None, m)], z, mode, cfg, False, True)[0])
+            style = pipe.styles([seed_latent(0, pipe.z_dim)], mode)  # cached after the first
+            writer.write(pipe._render_batch([(None, m)], style, mode, cfg, False, True)[0])
     return time.perf_counter() - t0
 
 
