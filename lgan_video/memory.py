@@ -94,8 +94,9 @@ def _mapping_per_pixel(pipe, mode: str) -> float:
         kw = {"device": pipe.device, "dtype": pipe.dtype}
         maps = torch.zeros(1, net.cfg.map_channels, side, side, **kw)
         style = torch.zeros(1, net.cfg.style_dim, **kw)
-        _PER_PIXEL[net] = activation_bytes_per_pixel(
-            net, lambda: net.translate(maps, style), side * side)
+        with pipe.precision.context():  # bf16 autocast halves the activations
+            _PER_PIXEL[net] = activation_bytes_per_pixel(
+                net, lambda: net.translate(maps, style), side * side)
     return _PER_PIXEL[net]
 
 
@@ -105,7 +106,8 @@ def _sr_per_pixel(pipe) -> float:
         return 0.0
     if sr not in _PER_PIXEL:
         x = torch.zeros(1, 3, 32, 32, device=pipe.device, dtype=pipe.dtype)
-        _PER_PIXEL[sr] = activation_bytes_per_pixel(sr, lambda: sr(x), 32 * 32)
+        with pipe.precision.context():
+            _PER_PIXEL[sr] = activation_bytes_per_pixel(sr, lambda: sr(x), 32 * 32)
     return _PER_PIXEL[sr]
 
 

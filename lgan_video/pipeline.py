@@ -152,7 +152,7 @@ class Pipeline:
         cache = self._style_cache.setdefault(mode, OrderedDict())
         def encode(z: torch.Tensor) -> torch.Tensor:
             with self.precision.context():
-                return net.encode_style(self._in(self.appearance(list(z))))
+                return net.encode_style(self._in(self.appearance(list(z)))).to(self.dtype)
 
         return _cached(cache, latents, encode)
 

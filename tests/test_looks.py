@@ -129,10 +129,11 @@ def test_interpolate_stages_with_style(tiny_bundle, pictures, tmp_path):
 
     paths, _ = pictures
     result = interpolate(tmp_path / "w/", model=tiny_bundle, seeds=(1, 2), frames_per_seed=3,
-                         stages=True, mode="seg", style=tuple(paths), device="cpu", quiet=True)
+                         stages=True, mode="seg", style=tuple(paths), device="cpu", quiet=True,
+                         precision="fp32")  # tiny random nets: style effects near bf16's rounding
     assert result.frames == 4
     own = interpolate(tmp_path / "v/", model=tiny_bundle, seeds=(1, 2), frames_per_seed=3,
-                      stages=True, mode="seg", device="cpu", quiet=True)
+                      stages=True, mode="seg", device="cpu", quiet=True, precision="fp32")
     a = cv2.imread(str(sorted((tmp_path / "w").glob("*.png"))[0]))
     b = cv2.imread(str(sorted((tmp_path / "v").glob("*.png"))[0]))
     assert a.shape == b.shape
