@@ -2,7 +2,7 @@
 
 The pinned statistics below belong to the shipped weights: whenever ``assets/default`` changes,
 re-pin them in the same commit (run this file, read the new values off the failure). They are
-computed in float32 on the CPU (``dtype=torch.float32``, whatever the default precision becomes).
+computed in float32 on the CPU (``precision="fp32"``; ``auto`` is bf16 on CPUs with native bf16).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 from lgan_video.bundle import DEFAULT_DIR, load_bundle, resolve_model
 from lgan_video.latents import iter_latents
@@ -22,7 +21,7 @@ from lgan_video.synthetic import scene_array
 
 @pytest.fixture(scope="module")
 def pipe() -> Pipeline:
-    return Pipeline.from_bundle("default", device="cpu", dtype=torch.float32)
+    return Pipeline.from_bundle("default", device="cpu", precision="fp32")
 
 
 def test_default_bundle_files_match_their_checksums():

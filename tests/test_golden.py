@@ -1,8 +1,8 @@
 """Golden values and dependence: the tiny seeded bundle's networks and Pipeline.render see their input.
 
 Golden values are pinned as diffusers pins them: a seeded tiny model, a fixed input, a few output
-values and the per-channel means. They are computed in float32 on the CPU (``dtype=torch.float32``
-is passed explicitly, whatever the library's default precision becomes); the tolerance covers
+values and the per-channel means. They are computed in float32 on the CPU (``precision="fp32"``
+is passed explicitly: ``auto`` is bf16 autocast on CPUs with native bf16); the tolerance covers
 CPU-kernel differences between machines (about 1e-5), not a changed network. When a deliberate
 change to a network, to ``make_tiny_bundle`` or to the map extractor moves them, re-pin them in the
 same commit and say why.
@@ -34,7 +34,7 @@ def bundle(tiny_bundle):
 
 @pytest.fixture(scope="module")
 def pipe(tiny_bundle) -> Pipeline:
-    return Pipeline.from_bundle(tiny_bundle, device="cpu", dtype=torch.float32)
+    return Pipeline.from_bundle(tiny_bundle, device="cpu", precision="fp32")
 
 
 def _z() -> torch.Tensor:

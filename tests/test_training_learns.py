@@ -28,7 +28,7 @@ def source() -> Source:
 
 
 def _ctx() -> StepContext:
-    return StepContext(CPU, DistInfo(), amp=False)
+    return StepContext(CPU, DistInfo(), "fp32")
 
 
 def _build(task, source: Source, tmp_path: Path):
