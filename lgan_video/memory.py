@@ -24,7 +24,10 @@ LIVE_FACTOR = 1.75
 """Activation memory alive at once, relative to the largest (input + output) of one module:
 residual inputs, dense-block concatenations and the allocator's slack. Against the peak resident
 memory measured on a CPU (default and tiny bundles, 454x256 to 1364x768, batch 1 to 8) this
-estimate came out 0.97-1.26 times the measurement (``tests/test_memory.py`` checks one point)."""
+estimate came out 0.97-1.26 times the measurement with contiguous fp32 networks. channels_last
+(oneDNN convolutions without reorder buffers) and bf16 autocast lower the peak: there it comes
+out about 1.5-2.1 times the measurement, erring on the safe side (``tests/test_memory.py``
+checks one point in fp32 and in bf16)."""
 
 MAP_BYTES_PER_PIXEL = {"edge": 16, "seg": 96}
 """Working memory of one frame's structure map extraction (float features, distances, labels)."""

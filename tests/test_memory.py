@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 
 _MEASURE = """
@@ -19,7 +21,7 @@ from lgan_video.memory import _status, estimate_render
 from lgan_video.pipeline import Pipeline
 
 torch.set_num_threads(1)
-pipe = Pipeline.from_bundle(sys.argv[1], device="cpu")
+pipe = Pipeline.from_bundle(sys.argv[1], device="cpu", precision=sys.argv[2])
 mode, work, batch = "seg", (682, 384), 2
 frames = [np.random.default_rng(i).integers(0, 255, (384, 682, 3), np.uint8) for i in range(2)]
 def run(frames, size, batch):
@@ -40,13 +42,16 @@ def _env() -> dict:
     return {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
 
 
-def test_estimate_is_close_to_the_measured_peak(tiny_bundle):
-    proc = subprocess.run([sys.executable, "-c", _MEASURE, str(tiny_bundle)], env=_env(),
-                          capture_output=True, text=True, timeout=120)
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_estimate_is_close_to_the_measured_peak(tiny_bundle, precision):
+    """Never below the peak, at most 2.5x it. LIVE_FACTOR was fitted to contiguous fp32; with
+    channels_last (no oneDNN reorder buffers) and bf16 the peak is lower: the estimate errs high."""
+    proc = subprocess.run([sys.executable, "-c", _MEASURE, str(tiny_bundle), precision],
+                          env=_env(), capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     estimate, measured = json.loads(proc.stdout)
     assert measured > 100 * 2**20  # the render really used memory worth estimating
-    assert 0.75 <= estimate / measured <= 1.6, (estimate, measured)
+    assert 1.0 <= estimate / measured <= 2.5, (estimate, measured)
 
 
 def test_estimate_grows_with_pixels_and_batch(tiny_bundle):
