@@ -18,7 +18,6 @@ from lgan_video.commands.options import (
     overwrite_option,
     start_option,
     stride_option,
-    threads_option,
 )
 
 _COMMON = ("data", "out", "steps", "batch_size", "seed", "precision", "device", "threads", "workers",
@@ -43,7 +42,9 @@ def _train_options(steps: int, batch_size: int) -> Callable:
                           "scaling on older GPUs) and on CPUs with native bf16, else fp32."),
         click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="auto",
                      show_default=True, help="Where to train (auto: CUDA, then MPS, then CPU)."),
-        threads_option,
+        click.option("--threads", type=click.IntRange(min=1), default=None, metavar="N",
+                     help="torch threads for the networks (data loading has --workers). "
+                          "[default: the cores available]"),
         click.option("--workers", type=click.IntRange(min=0), default=None,
                      help="Data loader processes [default: min(2, CPUs)]."),
         click.option("--sample-every", type=click.IntRange(min=1), default=500, show_default=True,
