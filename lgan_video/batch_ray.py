@@ -36,13 +36,12 @@ class BatchWorker:
     """A Ray actor: loads the bundle once, then renders one job per :meth:`run` call."""
 
     def __init__(self, model: str, device: str, threads: int, render_options: dict) -> None:
-        import torch
-
         from lgan_video.render import load_pipeline
 
-        torch.set_num_threads(threads)
-        self.pipeline = load_pipeline(model, device)
-        self.render_options = {**render_options, "quiet": True}
+        # The worker's reserved CPUs are its whole thread budget (torch, map workers, ffmpeg).
+        self.pipeline = load_pipeline(model, device, threads=threads)
+        self.render_options = {**render_options, "threads": render_options.get("threads") or threads,
+                               "quiet": True}
 
     def ready(self) -> int:
         """The worker's process id, once the bundle is loaded."""
