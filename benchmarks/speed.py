@@ -10,8 +10,9 @@ their ratios are comparable even on a busy machine):
   (``torch.utils.flop_counter``, 2 FLOP per multiply-add), achieved GFLOP/s, and its ratio to
   ``peak``. Per frame means per working-size frame (G1 and the style encoder: per image).
 - ``render``: frames/s per mode of ``lgan_video.render.render`` on a synthetic clip
-  (``end_to_end``), of the mapping + SR networks alone on the same frames (``networks``), and of
-  a naive loop (decode, map, networks at batch 1, encode, one frame at a time, no overlap).
+  (``end_to_end``, with ``--stabilize`` as render's default), of the mapping + SR networks alone
+  on the same frames (``networks``), and of a naive loop (decode, map, networks at batch 1,
+  encode, one frame at a time, no overlap, no stabilization).
 - ``training``: images/s of one full training iteration (D + G steps, optimizer steps) of each
   network's CPU default recipe (``benchmarks/train_speed.py``'s configs, with ``--train-batch``).
 - ``peak_rss_mb``: the process's peak resident memory at the end.
@@ -117,15 +118,17 @@ def _ctx(pipe, fn):
 
 
 def render_rows(pipe, clip: Path, frames: int, batch: int, work: int, tmp: Path,
-                threads: int | None) -> list:
-    """Frames/s per mode: end to end, networks alone, naive loop."""
+                threads: int | None, stabilize: float) -> list:
+    """Frames/s per mode: end to end (``render``, with output ``stabilize``), networks alone,
+    naive loop (no stabilization)."""
     from lgan_video.render import render
 
     rows = []
     for mode in pipe.modes:
         out = tmp / f"{mode}.mp4"
         result = render(clip, out, mode=mode, pipeline=pipe, batch_size=batch, size=work,
-                        overwrite=True, quiet=True, audio=False, threads=threads)
+                        overwrite=True, quiet=True, audio=False, threads=threads,
+                        stabilize=stabilize)
         nets = frames / _networks_alone(pipe, clip, mode, batch, work)
         naive = frames / _naive(pipe, clip, mode, work, tmp / f"{mode}_naive.mp4")
         e2e = result.frames / result.seconds
@@ -146,19 +149,30 @@ def _work_maps(pipe, clip: Path, mode: str, work: int) -> np.ndarray:
         return np.stack([extractor(np.ascontiguousarray(f)) for f in reader])
 
 
+def _run_networks(pipe, maps: np.ndarray, style: torch.Tensor, mode: str) -> np.ndarray:
+    """The mapping network and SR on uint8 maps ``(B, h, w)``: uint8 frames, as in a render."""
+    from lgan_video.imageops import to_uint8
+    from lgan_video.maps import map_to_tensor
+
+    cfg = pipe.bundle.map_configs[mode]
+    with torch.inference_mode(), pipe.precision.context():
+        x = map_to_tensor(maps, cfg, pipe.device, pipe.dtype)
+        out = pipe.upscale(pipe._paint(pipe.mapping(mode), x, style))
+    return to_uint8(out)
+
+
 def _networks_alone(pipe, clip: Path, mode: str, batch: int, work: int) -> float:
     """Seconds of the mapping network + SR (+ uint8 copy) over the clip's maps, in batches."""
     from lgan_video.latents import seed_latent
 
     maps = _work_maps(pipe, clip, mode, work)
-    cfg = pipe.bundle.map_configs[mode]
     style = pipe.styles([seed_latent(0, pipe.z_dim)] * batch, mode)  # (B, S), as in a render
-    pipe._render_batch([(None, m) for m in maps[:batch]], style, mode, cfg, False, True)  # warm-up
+    _run_networks(pipe, maps[:batch], style, mode)  # warm-up
     _sync(pipe.device)
     t0 = time.perf_counter()
     for i in range(0, len(maps), batch):
-        chunk = [(None, m) for m in maps[i:i + batch]]
-        pipe._render_batch(chunk, style[:len(chunk)], mode, cfg, False, True)
+        chunk = maps[i:i + batch]
+        _run_networks(pipe, chunk, style[:len(chunk)], mode)
     _sync(pipe.device)
     return time.perf_counter() - t0
 
@@ -177,7 +191,7 @@ def _naive(pipe, clip: Path, mode: str, work: int, out: Path) -> float:
         for frame in reader:
             m = extractor(np.ascontiguousarray(frame))
             style = pipe.styles([seed_latent(0, pipe.z_dim)], mode)  # cached after the first
-            writer.write(pipe._render_batch([(None, m)], style, mode, cfg, False, True)[0])
+            writer.write(_run_networks(pipe, m[None], style, mode)[0])
     return time.perf_counter() - t0
 
 
@@ -219,7 +233,7 @@ def measure(args, precision: str, model: Path | str, clip: Path, tmp: Path) -> d
               "conv3x3_peak_gflop_per_s": round(peak, 2),
               "networks": network_rows(pipe, args.batch_size, dims, args.repeats, peak)}
     report["render"] = render_rows(pipe, clip, args.frames, args.batch_size, work, tmp,
-                                   args.threads)
+                                   args.threads, args.stabilize)
     if args.train_steps:
         report["training"] = [
             {"network": name, "batch": args.train_batch or CASES[name][1],
@@ -247,6 +261,8 @@ def _parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--input-height", type=int, default=360, help="clip height (16:9)")
     p.add_argument("--work-size", type=int, default=None, help="default: the bundle's")
     p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--stabilize", type=float, default=0.9,
+                   help="render's output stabilization (0 = off; default: render's)")
     p.add_argument("--repeats", type=int, default=5, help="timed calls per network (fastest)")
     p.add_argument("--train", nargs="*", default=list(CASES), choices=list(CASES))
     p.add_argument("--train-steps", type=int, default=3, help="0 skips training")
@@ -305,7 +321,8 @@ def main(argv=None) -> dict:
               "torch": torch.__version__, "device": str(device), "threads": dataclasses.asdict(budget),
               "load_average": [round(x, 2) for x in os.getloadavg()],
               "frames": args.frames, "input": list(input_dims(args.input_height)),
-              "batch_size": args.batch_size, "model": str(args.model), "results": []}
+              "batch_size": args.batch_size, "stabilize": args.stabilize,
+              "model": str(args.model), "results": []}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         clip = make_clip(tmp / "clip.mp4", *input_dims(args.input_height), args.frames)

@@ -143,12 +143,14 @@ def test_map_workers_give_the_same_maps_as_one_thread(mode):
 
     from lgan_video.maps import MapConfig, MapExtractor
     from lgan_video.pipeline import _prepare
+    from lgan_video.stabilize import MotionAnalyzer
 
     cfg = MapConfig(mode=mode, temporal=0.5)
     frames = list(scene_array(10, 80, 60, seed=4))
     extractor = MapExtractor(cfg)
     one = [extractor(f) for f in frames]
-    pooled = [m for _, m in _prepare(iter(frames), MapExtractor(cfg), 60, False, workers=3)]
+    pooled = [m for _, m, _ in _prepare(iter(frames), MapExtractor(cfg), 60, False,
+                                        MotionAnalyzer(0.0), workers=3)]
     assert len(pooled) == 10 and all(np.array_equal(a, b) for a, b in zip(one, pooled, strict=True))
     fresh = [MapExtractor(dataclasses.replace(cfg, temporal=0.0))(f) for f in frames]
     assert np.array_equal(one[0], fresh[0])  # temporal state matters from the second frame on

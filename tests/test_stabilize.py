@@ -99,9 +99,8 @@ def test_pipeline_cut_resets_map_state_and_blend(pipe):
 
 def test_pipeline_stabilization_lowers_flicker_of_the_default_model():
     # A trained model (the shipped one, fp32) in a colourful look on a moving clip-art scene.
-    import torch
 
-    default = Pipeline.from_bundle("default", device="cpu", dtype=torch.float32)
+    default = Pipeline.from_bundle("default", device="cpu", precision="fp32")
     frames = list(scene_array(12, 160, 120, seed=4))
 
     def render(**kw):
