@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Mapping-recipe ablation at equal CPU time per row (docs/ABLATION.md has the table).
 #
-#   bash examples/ablation/mapping.sh DATA RUNS [CPU_SECONDS]
+#   bash examples/ablation/mapping.sh DATA RUNS [CPU_SECONDS] [ROUND]
 #
 # DATA: a folder with train/ and holdout/ (examples/datasets: photos + cartoon, photos repeated
 # 4x in train/ so they are not drowned by the composites); DATA/../holdout_frames: the held-out
 # photos and full cartoon frames scored. Each row trains single-threaded until the kernel stops
 # it after CPU_SECONDS of CPU time (ulimit -t; checkpoints every 50 steps, the last one counts),
-# so a costlier recipe gets fewer steps, as it would on any fixed budget.
+# so a costlier recipe gets fewer steps, as it would on any fixed budget. ROUND 2, 3, ... resumes
+# every run for CPU_SECONDS more (runs resume exactly) and scores it again (eval_rROUND.json).
+# ROUND 2 (and later) only continues the four old/new rows (the learning curve).
 set -uo pipefail
 DATA=${1:?data folder}
 RUNS=${2:?runs folder}
 CPU=${3:-360}
+ROUND=${4:-1}
 PY=${PYTHON:-python}
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 OLD=(--d-scales 1 --fm-weight 0 --augment none --zoom 1)
@@ -19,11 +22,12 @@ common=(--size 128 --base-channels 16 --n-blocks 4 --batch-size 4 --steps 100000
         --sample-every 200 --checkpoint-every 50 --eval-every 0 -q)
 row() {  # NAME MODE [recipe options...]
   local name=$1 mode=$2; shift 2
-  [ -f "$RUNS/$name/eval.json" ] && return
+  [ -f "$RUNS/$name/eval_r$ROUND.json" ] && return
   ( ulimit -t "$CPU"; $PY -m lgan_video train mapping "$DATA/train" --out "$RUNS/$name" \
-      --mode "$mode" "${common[@]}" "$@" ) 2>"$RUNS/$name.log"
+      --mode "$mode" "${common[@]}" "$@" ) 2>>"$RUNS/$name.log"
+  tail -n 1 "$RUNS/$name/log.jsonl" > "$RUNS/$name/last_r$ROUND.json"
   $PY -m lgan_video eval mapping "$RUNS/$name" "$DATA/../holdout_frames" --size 128 --n 100 \
-      --json > "$RUNS/$name/eval.json"
+      --json > "$RUNS/$name/eval_r$ROUND.json"
 }
 mkdir -p "$RUNS"
 row seg_old seg "${OLD[@]}" &
@@ -31,6 +35,7 @@ row seg_new seg &
 row edge_old edge "${OLD[@]}" &
 row edge_new edge &
 wait
+[ "$ROUND" = 1 ] || exit 0
 row seg_new_no_msd_fm seg --d-scales 1 --fm-weight 0 &
 row seg_new_no_augment seg --augment none &
 row seg_new_no_zoom seg --zoom 1 &
