@@ -14,7 +14,7 @@ CPU=${3:-360}
 ROUND=1
 PY=${PYTHON:-python}
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
-common=(--resolution 64 --channels 128 --batch-size 16 --steps 100000 --workers 0
+common=(--resolution 64 --channels 128 --batch-size 16 --steps 100000 --workers 0 --threads 1
         --sample-every 200 --checkpoint-every 50 --eval-every 0 -q)
 row() {  # NAME [recipe options...]
   local name=$1; shift

@@ -6,7 +6,8 @@
 # DATA: a folder with train/ and holdout/ (examples/datasets: photos + cartoon, photos repeated
 # 4x in train/ so they are not drowned by the composites); DATA/../holdout_frames: the held-out
 # photos and full cartoon frames scored. Each row trains single-threaded until the kernel stops
-# it after CPU_SECONDS of CPU time (ulimit -t; checkpoints every 50 steps, the last one counts),
+# it after CPU_SECONDS of CPU time (ulimit -t; checkpoints every 50 steps, the last one counts;
+# one thread, default precision: bf16 autocast on CPUs with native bf16, else fp32),
 # so a costlier recipe gets fewer steps, as it would on any fixed budget. ROUND 2, 3, ... resumes
 # every run for CPU_SECONDS more (runs resume exactly) and scores it again (eval_rROUND.json).
 # ROUND 2 (and later) only continues the four old/new rows (the learning curve).
@@ -18,7 +19,7 @@ ROUND=${4:-1}
 PY=${PYTHON:-python}
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 OLD=(--d-scales 1 --fm-weight 0 --augment none --zoom 1)
-common=(--size 128 --base-channels 16 --n-blocks 4 --batch-size 4 --steps 100000 --workers 0
+common=(--size 128 --base-channels 16 --n-blocks 4 --batch-size 4 --steps 100000 --workers 0 --threads 1
         --sample-every 200 --checkpoint-every 50 --eval-every 0 -q)
 row() {  # NAME MODE [recipe options...]
   local name=$1 mode=$2; shift 2
