@@ -164,6 +164,16 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def default_threads() -> int:
+    """The thread budget when ``--threads`` is not given: ``OMP_NUM_THREADS`` when it is set to
+    a positive integer (the usual way to share a machine deliberately), else every core this
+    process may run on."""
+    env = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return min(int(env), available_cores())
+    return available_cores()
+
+
 @dataclass(frozen=True)
 class ThreadBudget:
     """How ``total`` threads are shared out (see :func:`thread_budget`).
@@ -189,7 +199,7 @@ class ThreadBudget:
 
 
 def thread_budget(threads: int | None = None, device: torch.device | None = None) -> ThreadBudget:
-    """Divide ``threads`` (default: :func:`available_cores`) between the pipeline's stages.
+    """Divide ``threads`` (default: :func:`default_threads`) between the pipeline's stages.
 
     On the CPU the networks are the critical path: torch gets all but a quarter of the threads
     and the map workers that quarter (at least one worker, which shares a core with torch on
@@ -197,7 +207,7 @@ def thread_budget(threads: int | None = None, device: torch.device | None = None
     threads go to structure maps. Each ffmpeg process gets a quarter (at least 1): decoding and
     encoding at the working size are light.
     """
-    n = available_cores() if threads is None else threads
+    n = default_threads() if threads is None else threads
     if n < 1:
         raise LganError(f"--threads must be at least 1, got {n}")
     quarter = n // 4

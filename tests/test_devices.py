@@ -63,6 +63,19 @@ def test_thread_budget_divides_the_cores(n, cpu, gpu):
     assert thread_budget(None, CPU).total == devices.available_cores()
 
 
+def test_default_threads_follow_omp_num_threads(monkeypatch):
+    monkeypatch.setattr(devices, "available_cores", lambda: 8)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert devices.default_threads() == 8
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert devices.default_threads() == 3 and thread_budget(None, CPU).total == 3
+    monkeypatch.setenv("OMP_NUM_THREADS", "64")  # never more than the cores we may run on
+    assert devices.default_threads() == 8
+    for junk in ("0", "", "two"):
+        monkeypatch.setenv("OMP_NUM_THREADS", junk)
+        assert devices.default_threads() == 8
+
+
 def test_thread_budget_apply_sets_torch_threads():
     thread_budget(3, CPU).apply()
     assert torch.get_num_threads() == 3  # restored to 1 after the test by conftest

@@ -178,7 +178,7 @@ def seed_all(seed: int) -> None:
 def train(task: Task, opts: TrainOptions) -> Path:
     """Train ``task`` into the run folder ``opts.out`` (resuming it if it exists); its path."""
     device = pick_device(opts.device)
-    torch.set_num_threads(opts.threads or devices.available_cores())
+    torch.set_num_threads(opts.threads or devices.default_threads())
     info = ddp.init_from_env(device)
     try:
         return _Trainer(task, opts, ddp.local_device(device, info), info).run()
