@@ -22,7 +22,7 @@ done
 
 common=(--workers 0 --sample-every 250 --checkpoint-every 250 --eval-every 500 -q)
 # The shipped model predates the small-data recipes that are now the defaults (FastGAN pieces and
-# DiffAugment for G1; multi-scale D, feature matching, DiffAugment and zoomed crops for mapping):
+# DiffAugment for G1; multi-scale D, feature matching and DiffAugment for mapping):
 # these flags select the recipe it was trained with.
 OLD_G1=(--no-sle --recon-weight 0 --augment none)
 OLD_MAP=(--d-scales 1 --fm-weight 0 --augment none --zoom 1)

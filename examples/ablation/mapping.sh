@@ -19,6 +19,7 @@ ROUND=${4:-1}
 PY=${PYTHON:-python}
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 OLD=(--d-scales 1 --fm-weight 0 --augment none --zoom 1)
+NEW=(--d-scales 2 --fm-weight 10 --augment color,translation,cutout --zoom 2)  # all four changes
 common=(--size 128 --base-channels 16 --n-blocks 4 --batch-size 4 --steps 100000 --workers 0 --threads 1
         --sample-every 200 --checkpoint-every 50 --eval-every 0 -q)
 row() {  # NAME MODE [recipe options...]
@@ -32,12 +33,12 @@ row() {  # NAME MODE [recipe options...]
 }
 mkdir -p "$RUNS"
 row seg_old seg "${OLD[@]}" &
-row seg_new seg &
+row seg_new seg "${NEW[@]}" &
 row edge_old edge "${OLD[@]}" &
-row edge_new edge &
+row edge_new edge "${NEW[@]}" &
 wait
 [ "$ROUND" = 1 ] || exit 0
-row seg_new_no_msd_fm seg --d-scales 1 --fm-weight 0 &
-row seg_new_no_augment seg --augment none &
-row seg_new_no_zoom seg --zoom 1 &
+row seg_new_no_msd_fm seg "${NEW[@]}" --d-scales 1 --fm-weight 0 &
+row seg_new_no_augment seg "${NEW[@]}" --augment none &
+row seg_new_no_zoom seg "${NEW[@]}" --zoom 1 &   # the chosen default
 wait

@@ -155,8 +155,8 @@ def g1(resolution: str, **kw) -> None:
               help="Discriminator feature-matching weight (pix2pixHD/SPADE); 0 disables it.")
 @click.option("--augment", default="color,translation,cutout", show_default=True,
               help="DiffAugment policies on everything D sees ('none' disables).")
-@click.option("--zoom", type=FiniteFloat(min=1.0), default=2.0, show_default=True,
-              help="Crops come from the image resized to 1x..ZOOMx the crop size.")
+@click.option("--zoom", type=FiniteFloat(min=1.0), default=1.0, show_default=True,
+              help="Crops come from the image resized to 1x..ZOOMx the crop size (1: off).")
 def mapping(**kw) -> None:
     """Train a mapping network: structure maps + appearance -> image.
 
@@ -166,7 +166,7 @@ def mapping(**kw) -> None:
       lgan-video train mapping clip.mp4 --out runs/map_seg --mode seg --classes 8 --cache-maps
       # the first default model's pix2pix recipe:
       lgan-video train mapping art/ --out runs/old --mode edge --d-scales 1 --fm-weight 0 \\
-          --augment none --zoom 1
+          --augment none
     """
     from lgan_video.training.mapping import MappingOptions, train_mapping
 
