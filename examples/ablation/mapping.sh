@@ -10,7 +10,7 @@
 # one thread, default precision: bf16 autocast on CPUs with native bf16, else fp32),
 # so a costlier recipe gets fewer steps, as it would on any fixed budget. ROUND 2, 3, ... resumes
 # every run for CPU_SECONDS more (runs resume exactly) and scores it again (eval_rROUND.json).
-# ROUND 2 (and later) only continues the four old/new rows (the learning curve).
+# ROUND 2 (and later) continues the old-recipe rows, edge_new and the chosen seg default.
 set -uo pipefail
 DATA=${1:?data folder}
 RUNS=${2:?runs folder}
@@ -32,12 +32,19 @@ row() {  # NAME MODE [recipe options...]
       --json > "$RUNS/$name/eval_r$ROUND.json"
 }
 mkdir -p "$RUNS"
+if [ "$ROUND" != 1 ]; then  # the learning curve: old recipe vs the chosen default
+  row seg_old seg "${OLD[@]}" &
+  row seg_new_no_zoom seg "${NEW[@]}" --zoom 1 &
+  row edge_old edge "${OLD[@]}" &
+  row edge_new edge "${NEW[@]}" &
+  wait
+  exit 0
+fi
 row seg_old seg "${OLD[@]}" &
 row seg_new seg "${NEW[@]}" &
 row edge_old edge "${OLD[@]}" &
 row edge_new edge "${NEW[@]}" &
 wait
-[ "$ROUND" = 1 ] || exit 0
 row seg_new_no_msd_fm seg "${NEW[@]}" --d-scales 1 --fm-weight 0 &
 row seg_new_no_augment seg "${NEW[@]}" --augment none &
 row seg_new_no_zoom seg "${NEW[@]}" --zoom 1 &   # the chosen default
