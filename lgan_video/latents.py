@@ -48,14 +48,22 @@ def ease(t: float) -> float:
     return 0.5 - 0.5 * math.cos(math.pi * t)
 
 
-def _latent_at(zs: Sequence[torch.Tensor], u: float, loop: bool) -> torch.Tensor:
-    # u counts segments walked: segment k goes from zs[k] to zs[k + 1] (zs[0] after the last when looping).
-    n_seg = len(zs) if loop else len(zs) - 1
+def walk_position(n: int, u: float, loop: bool) -> tuple[int, int, float]:
+    """Where a walk through ``n`` stops is after ``u`` segments: ``(k, next, t)``, eased ``t`` in
+    [0, 1] from stop ``k`` to stop ``next``. Segment k goes from stop k to k + 1 (to stop 0 after
+    the last when looping); an open walk rests on its last stop. Shared by latent walks and
+    reference-picture walks (:mod:`lgan_video.looks`)."""
+    n_seg = n if loop else n - 1
     if n_seg <= 0:
-        return zs[0].clone()
+        return 0, 0, 0.0
     u = u % n_seg if loop else min(max(u, 0.0), float(n_seg))
     k = min(int(u), n_seg - 1)
-    return slerp(zs[k], zs[(k + 1) % len(zs)], ease(u - k))
+    return k, (k + 1) % n, ease(u - k)
+
+
+def _latent_at(zs: Sequence[torch.Tensor], u: float, loop: bool) -> torch.Tensor:
+    k, nxt, t = walk_position(len(zs), u, loop)
+    return zs[0].clone() if len(zs) == 1 else slerp(zs[k], zs[nxt], t)
 
 
 def latent_path(

@@ -8,7 +8,6 @@ same eased timing as a seed walk (``style_period`` per step, resting on the last
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import numpy as np
 import torch
 
 from lgan_video.errors import LganError
+from lgan_video.latents import walk_position
 
 _MAX_REFERENCES = 64
 
@@ -40,23 +40,14 @@ def read_references(paths: Sequence[str | Path]) -> list[np.ndarray]:
     return [load_image(Path(p)) for p in paths]
 
 
-def _ease(t: float) -> float:
-    return 0.5 - 0.5 * math.cos(math.pi * min(max(t, 0.0), 1.0))
-
-
 def mix_at(n: int, u: float, loop: bool = False) -> torch.Tensor:
     """Mixing weights ``(n,)`` (non-negative, summing to 1) after walking ``u`` steps: step k
-    goes from picture k to picture k + 1 (to picture 0 after the last when looping), eased."""
+    goes from picture k to picture k + 1 (to picture 0 after the last when looping), eased as
+    seed walks are (:func:`latents.walk_position`)."""
+    k, nxt, t = walk_position(n, u, loop)
     w = torch.zeros(n, dtype=torch.float32)
-    n_seg = n if loop else n - 1
-    if n_seg <= 0:
-        w[0] = 1.0
-        return w
-    u = u % n_seg if loop else min(max(u, 0.0), float(n_seg))
-    k = min(int(u), n_seg - 1)
-    t = _ease(u - k)
     w[k] += 1.0 - t
-    w[(k + 1) % n] += t
+    w[nxt] += t
     return w
 
 

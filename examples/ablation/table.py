@@ -33,23 +33,22 @@ def options(run: Path) -> str:
     return ", ".join(f"{k}={opts[k]}" for k in keys if k in opts)
 
 
-def mapping_rows(root: Path) -> list[str]:
-    rows = ["| run | recipe | round | steps | PSNR dB | flat PSNR dB | PSNR - flat | SSIM | structure |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for run, rnd, e, steps in evals(root):
-        rows.append(f"| {run.name} | {options(run)} | {rnd} | {steps} | {e['psnr']:.2f} | "
-                    f"{e['flat_psnr']:.2f} | {e['psnr_over_flat']:+.2f} | {e['ssim']:.3f} | "
-                    f"{e['structure']:.3f} |")
-    return rows
+# (column title, eval.json key, format) per kind of run
+MAPPING = [("PSNR dB", "psnr", ".2f"), ("flat PSNR dB", "flat_psnr", ".2f"),
+           ("PSNR - flat", "psnr_over_flat", "+.2f"), ("SSIM", "ssim", ".3f"),
+           ("structure", "structure", ".3f")]
+G1 = [("FID", "fid", ".1f"), ("KID", "kid", ".3f"), ("SWD (x1e3)", "swd", ".1f"),
+      ("near-white median", "near_white_median", ".3f"), ("colourfulness", "colourfulness", ".1f")]
 
 
-def g1_rows(root: Path) -> list[str]:
-    rows = ["| run | recipe | round | steps | FID | KID | SWD (x1e3) | near-white median | colourfulness |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+def table(root: Path, columns: list[tuple[str, str, str]]) -> list[str]:
+    """Markdown rows: run, recipe, round, steps, then ``columns`` (absent values: nan)."""
+    head = ["run", "recipe", "round", "steps"] + [title for title, _, _ in columns]
+    rows = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for run, rnd, e, steps in evals(root):
-        rows.append(f"| {run.name} | {options(run)} | {rnd} | {steps} | {e.get('fid', float('nan')):.1f} | "
-                    f"{e.get('kid', float('nan')):.3f} | {e['swd']:.1f} | "
-                    f"{e['near_white_median']:.3f} | {e['colourfulness']:.1f} |")
+        cells = [run.name, options(run), rnd, str(steps)]
+        cells += [format(e.get(key, float("nan")), fmt) for _, key, fmt in columns]
+        rows.append("| " + " | ".join(cells) + " |")
     return rows
 
 
@@ -57,4 +56,4 @@ if __name__ == "__main__":
     for arg in sys.argv[1:]:
         root = Path(arg).expanduser()
         is_g1 = any((p / "g1_ema.safetensors").exists() for p in root.iterdir())
-        print("\n".join(g1_rows(root) if is_g1 else mapping_rows(root)), end="\n\n")
+        print("\n".join(table(root, G1 if is_g1 else MAPPING)), end="\n\n")
