@@ -96,7 +96,7 @@ def _mapping_per_pixel(pipe, mode: str) -> float:
         side = 8 * net.cfg.multiple
         kw = {"device": pipe.device, "dtype": pipe.dtype}
         maps = torch.zeros(1, net.cfg.map_channels, side, side, **kw)
-        style = torch.zeros(1, net.cfg.style_dim, **kw)
+        style = torch.zeros(1, net.cfg.style_length, **kw)
         with pipe.precision.context():  # bf16 autocast halves the activations
             _PER_PIXEL[net] = activation_bytes_per_pixel(
                 net, lambda: net.translate(maps, style), side * side)

@@ -18,8 +18,8 @@ CPU=${3:-360}
 ROUND=${4:-1}
 PY=${PYTHON:-python}
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
-OLD=(--d-scales 1 --fm-weight 0 --augment none --zoom 1)
-NEW=(--d-scales 2 --fm-weight 10 --augment color,translation,cutout --zoom 2)  # all four changes
+OLD=(--d-scales 1 --fm-weight 0 --augment none --zoom 1 --no-palette)
+NEW=(--d-scales 2 --fm-weight 10 --augment color,translation,cutout --zoom 2 --no-palette)  # round 1's four changes
 common=(--size 128 --base-channels 16 --n-blocks 4 --batch-size 4 --steps 100000 --workers 0 --threads 1
         --sample-every 200 --checkpoint-every 50 --eval-every 0 -q)
 row() {  # NAME MODE [recipe options...]
@@ -47,5 +47,8 @@ row edge_new edge "${NEW[@]}" &
 wait
 row seg_new_no_msd_fm seg "${NEW[@]}" --d-scales 1 --fm-weight 0 &
 row seg_new_no_augment seg "${NEW[@]}" --augment none &
-row seg_new_no_zoom seg "${NEW[@]}" --zoom 1 &   # the chosen default
+row seg_new_no_zoom seg "${NEW[@]}" --zoom 1 &   # round 1's choice
+wait
+row seg_palette seg "${NEW[@]}" --zoom 1 --palette &   # the default recipe
+row edge_palette edge "${NEW[@]}" --zoom 1 --palette &
 wait

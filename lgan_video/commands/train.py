@@ -157,6 +157,9 @@ def g1(resolution: str, **kw) -> None:
               help="DiffAugment policies on everything D sees ('none' disables).")
 @click.option("--zoom", type=FiniteFloat(min=1.0), default=1.0, show_default=True,
               help="Crops come from the image resized to 1x..ZOOMx the crop size (1: off).")
+@click.option("--palette/--no-palette", default=True, show_default=True,
+              help="Start from the map painted in the appearance's colours per lightness slot "
+                   "and learn a correction of it.")
 def mapping(**kw) -> None:
     """Train a mapping network: structure maps + appearance -> image.
 
@@ -166,7 +169,7 @@ def mapping(**kw) -> None:
       lgan-video train mapping clip.mp4 --out runs/map_seg --mode seg --classes 8 --cache-maps
       # the first default model's pix2pix recipe:
       lgan-video train mapping art/ --out runs/old --mode edge --d-scales 1 --fm-weight 0 \\
-          --augment none
+          --augment none --no-palette
     """
     from lgan_video.training.mapping import MappingOptions, train_mapping
 

@@ -16,6 +16,7 @@ from torch import nn
 
 from lgan_video.models.config import JsonConfig
 from lgan_video.models.layers import StyleNorm, reflect_conv, sn_conv
+from lgan_video.models.palette import LIGHTNESS_SPACES, paint, slot_palette
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,12 @@ class MappingConfig(JsonConfig):
         recovery_channels: width of the recovery network.
         d_scales: patch discriminators at 1, 1/2, 1/4... of the input size (pix2pixHD's
             multi-scale D; 1 is pix2pix's single PatchGAN).
+        palette: paint the map with the appearance's colour per lightness slot
+            (:mod:`lgan_video.models.palette`), feed that picture to the translator beside the
+            map, and predict the output as a correction of it (zero at initialisation). The
+            style vector then carries the palette after the learned style
+            (``style_length = style_dim + 3 * map_channels``).
+        lightness: how the palette ranks lightness, as the seg maps' ``color_space`` does.
     """
 
     map_channels: int = 1
@@ -46,6 +53,8 @@ class MappingConfig(JsonConfig):
     d_layers: int = 3
     recovery_channels: int = 32
     d_scales: int = 1
+    palette: bool = False
+    lightness: str = "lab"
 
     def __post_init__(self) -> None:
         for name in ("map_channels", "style_dim", "base_channels", "appearance_size",
@@ -58,11 +67,18 @@ class MappingConfig(JsonConfig):
             raise ValueError(f"n_blocks must be >= 0, got {self.n_blocks}")
         if self.appearance_size < 8:
             raise ValueError(f"appearance_size must be >= 8, got {self.appearance_size}")
+        if self.lightness not in LIGHTNESS_SPACES:
+            raise ValueError(f"lightness must be one of {LIGHTNESS_SPACES}, got {self.lightness!r}")
 
     @property
     def multiple(self) -> int:
         """H and W of translated maps must be multiples of this (``2 ** n_down``)."""
         return 2**self.n_down
+
+    @property
+    def style_length(self) -> int:
+        """Length of what :meth:`MappingNetwork.encode_style` returns (style, then palette)."""
+        return self.style_dim + (3 * self.map_channels if self.palette else 0)
 
 
 class StyleEncoder(nn.Module):
@@ -124,7 +140,8 @@ class MappingNetwork(nn.Module):
 
     7x7 stem, ``n_down`` stride-2 stages, ``n_blocks`` style-modulated residual blocks, ``n_down``
     upsampling stages (their norms are style-modulated too, so the style survives to the output),
-    7x7 conv, tanh.
+    7x7 conv, tanh. With ``cfg.palette`` the stem also sees the palette-painted map ``P`` and the
+    output is ``tanh(atanh(P) + conv)``, the conv starting at zero: a correction of ``P``.
     """
 
     def __init__(self, cfg: MappingConfig) -> None:
@@ -133,7 +150,7 @@ class MappingNetwork(nn.Module):
         c, s = cfg.base_channels, cfg.style_dim
         self.style_encoder = StyleEncoder(cfg)
         self.stem = nn.Sequential(
-            reflect_conv(cfg.map_channels, c, 7), nn.InstanceNorm2d(c), nn.ReLU(True)
+            reflect_conv(cfg.map_channels + 3 * cfg.palette, c, 7), nn.InstanceNorm2d(c), nn.ReLU(True)
         )
         self.down = nn.Sequential(*[_down_stage(c * 2**i, c * 2 ** (i + 1)) for i in range(cfg.n_down)])
         bottleneck = c * 2**cfg.n_down
@@ -142,18 +159,28 @@ class MappingNetwork(nn.Module):
             [_UpStage(c * 2 ** (i + 1), c * 2**i, s) for i in reversed(range(cfg.n_down))]
         )
         self.to_rgb = reflect_conv(c, 3, 7)
+        if cfg.palette:  # start as the painted map itself
+            nn.init.zeros_(self.to_rgb[-1].weight)
+            nn.init.zeros_(self.to_rgb[-1].bias)
 
     def encode_style(self, appearance: torch.Tensor) -> torch.Tensor:
-        """``(B, 3, h, w)`` in [-1, 1] -> style ``(B, style_dim)``; resized to ``appearance_size``."""
+        """``(B, 3, h, w)`` in [-1, 1] -> style ``(B, cfg.style_length)``: the learned style, then
+        (with ``cfg.palette``) the flattened palette; resized to ``appearance_size`` first.
+        Linear mixes of these vectors mix looks (and palettes)."""
         size = self.cfg.appearance_size
         if appearance.shape[-2:] != (size, size):
             appearance = F.interpolate(
                 appearance, size=(size, size), mode="bilinear", align_corners=False, antialias=True
             )
-        return self.style_encoder(appearance)
+        style = self.style_encoder(appearance)
+        if not self.cfg.palette:
+            return style
+        palette = slot_palette(appearance, self.cfg.map_channels, self.cfg.lightness)
+        return torch.cat([style, palette.flatten(1).to(style.dtype)], dim=1)
 
     def translate(self, maps: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
-        """Maps ``(B, C, H, W)`` in [-1, 1] + style ``(B, S)`` -> image ``(B, 3, H, W)`` in [-1, 1].
+        """Maps ``(B, C, H, W)`` in [-1, 1] + style ``(B, cfg.style_length)`` -> image
+        ``(B, 3, H, W)`` in [-1, 1].
 
         Raises ``ValueError`` unless H and W are multiples of ``2 ** n_down`` (callers pad).
         """
@@ -161,12 +188,20 @@ class MappingNetwork(nn.Module):
         m = self.cfg.multiple
         if h % m or w % m:
             raise ValueError(f"map size {h}x{w} is not a multiple of {m} (pad it first)")
+        painted = None
+        if self.cfg.palette:
+            style, palette = style.split([self.cfg.style_dim, 3 * self.cfg.map_channels], dim=1)
+            painted = paint(maps, palette.unflatten(1, (self.cfg.map_channels, 3)))
+            maps = torch.cat([maps, painted], dim=1)
         x = self.down(self.stem(maps))  # (B, C * 2**n_down, H / m, W / m)
         for block in self.blocks:
             x = block(x, style)
         for stage in self.up:
             x = stage(x, style)
-        return torch.tanh(self.to_rgb(x))
+        x = self.to_rgb(x)
+        if painted is not None:  # a correction of the painted map, in tanh's input space
+            x = x + torch.atanh(painted.to(x.dtype).clamp(-0.98, 0.98))
+        return torch.tanh(x)
 
     def forward(self, maps: torch.Tensor, appearance: torch.Tensor) -> torch.Tensor:
         """``translate(maps, encode_style(appearance))``."""

@@ -64,6 +64,7 @@ class MappingOptions:
     fm_weight: float = 10.0
     augment: str = "color,translation,cutout"
     zoom: float = 1.0
+    palette: bool = True
 
     def map_config(self):
         from lgan_video.maps import MapConfig
@@ -78,7 +79,8 @@ class MappingOptions:
                                 base_channels=self.base_channels, n_blocks=self.n_blocks,
                                 appearance_size=self.appearance_size,
                                 d_channels=self.base_channels, recovery_channels=self.base_channels,
-                                d_scales=self.d_scales)
+                                d_scales=self.d_scales, palette=self.palette,
+                                lightness=self.map_config().color_space)
             parse_policy(self.augment)
             if self.zoom < 1:
                 raise ValueError(f"zoom must be >= 1, got {self.zoom}")

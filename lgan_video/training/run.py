@@ -21,6 +21,9 @@ MUTABLE_KEYS = frozenset({
     "steps", "sample_every", "checkpoint_every", "eval_every", "log_every", "workers", "device",
     "amp", "precision", "threads", "quiet", "resume", "overwrite", "world_size",
 })
+# Options added after runs existed, with the value they had in runs that predate them (so those
+# runs still resume when asked for it).
+ADDED_KEYS = {"palette": False, "network.palette": False, "network.lightness": "lab"}
 
 
 def read_options(run_dir: Path) -> dict[str, Any] | None:
@@ -40,7 +43,7 @@ def config_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     Nested dicts (network and map configs) are compared key by key (``network.scale``) and
     listed after the options a person typed.
     """
-    old, new = _flatten(old), _flatten(new)
+    old, new = {**ADDED_KEYS, **_flatten(old)}, _flatten(new)
     keys = sorted((set(old) | set(new)) - MUTABLE_KEYS, key=lambda k: ("." in k, k))
     return [f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in keys if old.get(k) != new.get(k)]
 

@@ -1,0 +1,103 @@
+"""Palette-painted maps: the appearance's colour per seg label, and the mapping network built on it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from lgan_video.imageops import to_tensor
+from lgan_video.maps import MapConfig, map_to_tensor
+from lgan_video.maps.segment import seg_map
+from lgan_video.models import MappingConfig
+from lgan_video.models.mapping import MappingNetwork
+from lgan_video.models.palette import paint, slot_palette
+from lgan_video.training.run import config_differences
+
+
+def _quadrants(colours: list[tuple[int, int, int]], side: int = 64) -> np.ndarray:
+    """A (side, side, 3) uint8 picture of four flat quadrants."""
+    img = np.zeros((side, side, 3), np.uint8)
+    h = side // 2
+    for (y, x), c in zip([(0, 0), (0, h), (h, 0), (h, h)], colours, strict=True):
+        img[y:y + h, x:x + h] = c
+    return img
+
+
+def test_palette_rows_are_the_colours_of_the_labels():
+    colours = [(20, 30, 160), (200, 40, 40), (90, 200, 90), (250, 240, 200)]
+    img = _quadrants(colours)
+    labels = seg_map(img, MapConfig(mode="seg", classes=4))[0]
+    palette = slot_palette(to_tensor(img), 4)  # (1, 4, 3) in [-1, 1]
+    assert palette.shape == (1, 4, 3)
+    got = (palette[0].numpy() + 1) * 127.5
+    for (y, x), c in zip([(8, 8), (8, 56), (56, 8), (56, 56)], colours, strict=True):
+        assert np.abs(got[labels[y, x]] - c).max() < 4  # only boundary pixels may stray
+
+
+def test_unused_labels_take_the_nearest_colour_at_their_lightness():
+    grey = np.full((32, 32, 3), 128, np.uint8)  # one centre: label 3 of 8 (nearest 0.5 * 7)
+    rows = (slot_palette(to_tensor(grey), 8)[0].numpy() + 1) * 127.5
+    want = np.array([255 * k / 7 for k in range(8)])
+    used = int(seg_map(grey, MapConfig(mode="seg", classes=8))[0][0, 0])
+    want[used] = 128
+    np.testing.assert_allclose(rows, np.repeat(want[:, None], 3, 1), atol=1e-3)
+
+
+def test_one_slot_is_the_mean_colour():
+    img = _quadrants([(0, 0, 0), (255, 0, 0), (0, 255, 0), (0, 0, 255)])
+    palette = slot_palette(to_tensor(img), 1)
+    np.testing.assert_allclose((palette[0, 0].numpy() + 1) * 127.5, [63.75, 63.75, 63.75], atol=1e-3)
+
+
+def test_paint_seg_and_edge_maps():
+    cfg = MapConfig(mode="seg", classes=3)
+    labels = np.array([[[0, 1], [2, 1]]], np.uint8)
+    palette = torch.tensor([[[-1.0, -1, -1], [1, 0, -1], [0.5, 0.5, 0.5]]])
+    out = paint(map_to_tensor(labels, cfg), palette)
+    assert out.shape == (1, 3, 2, 2)
+    assert out[0, :, 0, 0].tolist() == [-1, -1, -1]
+    assert out[0, :, 0, 1].tolist() == [1, 0, -1] == out[0, :, 1, 1].tolist()
+    assert out[0, :, 1, 0].tolist() == [0.5, 0.5, 0.5]
+    edge = paint(torch.zeros(2, 1, 4, 5), torch.tensor([[[0.1, 0.2, 0.3]], [[0, 0, 0]]]))
+    assert edge.shape == (2, 3, 4, 5) and edge[0, :, 3, 4].tolist() == pytest.approx([0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="palette has 3 slots for maps with 4 channels"):
+        paint(torch.zeros(1, 4, 2, 2), palette)
+
+
+def test_palette_network_starts_as_the_painted_map_and_mixes_linearly():
+    torch.manual_seed(0)
+    cfg = MappingConfig(map_channels=4, style_dim=16, base_channels=8, n_down=2, n_blocks=1,
+                        appearance_size=32, palette=True)
+    assert cfg.style_length == 16 + 12
+    net = MappingNetwork(cfg).eval()
+    looks = [_quadrants([(20, 30, 160), (200, 40, 40), (90, 200, 90), (250, 240, 200)], 32),
+             _quadrants([(0, 0, 0), (60, 60, 60), (255, 128, 0), (255, 255, 255)], 32)]
+    mcfg = MapConfig(mode="seg", classes=4)
+    maps = map_to_tensor(np.stack([seg_map(look, mcfg)[0] for look in looks]), mcfg)
+    with torch.no_grad():
+        style = net.encode_style(to_tensor(np.stack(looks)))
+        out = net.translate(maps, style)
+    assert style.shape == (2, 28)
+    palette = style[:, 16:].unflatten(1, (4, 3))
+    torch.testing.assert_close(palette, slot_palette(to_tensor(np.stack(looks)), 4))
+    painted = paint(maps, palette).clamp(-0.98, 0.98)
+    torch.testing.assert_close(out, painted, atol=1e-5, rtol=0)
+    # each look painted from its own map comes back as itself (up to the tanh clamp)
+    back = (out.permute(0, 2, 3, 1).numpy() + 1) * 127.5
+    assert np.abs(back - np.stack(looks)).mean() < 5
+    mid = 0.5 * (style[:1] + style[1:])  # a walk halfway between two looks mixes their palettes
+    torch.testing.assert_close(mid[:, 16:], 0.5 * (style[:1, 16:] + style[1:, 16:]))
+    # the stem sees the painted map: its input has map + 3 channels
+    assert net.stem[0][1].in_channels == 4 + 3
+
+
+def test_runs_that_predate_the_palette_resume_without_it():
+    old = {"task": "mapping", "mode": "seg", "network": {"style_dim": 64}}
+    assert config_differences(old, {**old, "palette": False,
+                                     "network": {"style_dim": 64, "palette": False,
+                                                 "lightness": "lab"}}) == []
+    diffs = config_differences(old, {**old, "palette": True,
+                                     "network": {"style_dim": 64, "palette": True,
+                                                 "lightness": "lab"}})
+    assert diffs == ["palette: False -> True", "network.palette: False -> True"]
