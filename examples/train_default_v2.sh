@@ -38,7 +38,7 @@ $LGAN train sr "$DATA/mix/train" --out "$RUNS/sr" --scale 2 --channels 32 --bloc
 wait
 
 $LGAN export --g1 "$RUNS/g1" --mapping "$RUNS/mapping_edge" --mapping "$RUNS/mapping_seg" \
-  --sr "$RUNS/sr" -o "$RUNS/bundle" --half --overwrite
+  --sr "$RUNS/sr" -o "$RUNS/bundle" --half --work-size 192 --overwrite
 $LGAN eval mapping "$RUNS/bundle" "$DATA/mix/holdout" --mode seg --size 192 --json > "$RUNS/eval_mapping_seg.json"
 $LGAN eval mapping "$RUNS/bundle" "$DATA/mix/holdout" --mode edge --size 192 --json > "$RUNS/eval_mapping_edge.json"
 $LGAN eval sr "$RUNS/bundle" "$DATA/photos/holdout" --json > "$RUNS/eval_sr.json"

@@ -99,6 +99,27 @@ def test_canny_thresholds_follow_the_median_rule():
     assert lo == float(np.median(odd))
 
 
+def test_gradient_rule_finds_edges_the_median_rule_misses():
+    """A soft step between two bright greys: the median rule's thresholds (about 220) are above
+    the step's gradient (Sobel L2: 4 x 30 = 120); the percentile rule seeds edges on it."""
+    img = np.full((40, 40, 3), 150, np.uint8)
+    img[:, 20:] = 180
+    median = extract_map(img, EDGE) > 0
+    gradient_cfg = MapConfig(canny_percentile=85.0)
+    gradient = extract_map(img, gradient_cfg) > 0
+    assert median.sum() == 0
+    assert gradient[:, 19:21].any(axis=1).all() and gradient.sum() == gradient[:, 19:21].sum()
+    # flat almost everywhere: the 85th percentile is 0, so the floor sets hi and lo = 0.4 hi
+    gray = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+    assert canny_thresholds(gray, gradient_cfg) == pytest.approx((8.0, 20.0))
+    ramp = np.tile(np.arange(0, 200, 2, dtype=np.uint8), (10, 1))  # gradient 4 x 2 = 8 inside
+    mag = np.hypot(cv2.Sobel(ramp, cv2.CV_32F, 1, 0), cv2.Sobel(ramp, cv2.CV_32F, 0, 1))
+    cfg = MapConfig(canny_percentile=50.0, canny_floor=0.0)
+    assert canny_thresholds(ramp, cfg) == pytest.approx((0.4 * np.percentile(mag, 50), np.percentile(mag, 50)))
+    with pytest.raises(LganError, match="canny_percentile must be a number in"):
+        MapConfig(canny_percentile=100.0)
+
+
 # --- segmentation ------------------------------------------------------------------------------
 
 PATCHES = [(20, 20, 20), (200, 30, 30), (40, 160, 60), (250, 250, 250)]  # by luminance

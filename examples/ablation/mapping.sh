@@ -18,8 +18,9 @@ CPU=${3:-360}
 ROUND=${4:-1}
 PY=${PYTHON:-python}
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
-OLD=(--d-scales 1 --fm-weight 0 --augment none --zoom 1 --no-palette)
-NEW=(--d-scales 2 --fm-weight 10 --augment color,translation,cutout --zoom 2 --no-palette)  # round 1's four changes
+OLD=(--d-scales 1 --fm-weight 0 --augment none --zoom 1 --no-palette --canny-percentile 0)
+NEW=(--d-scales 2 --fm-weight 10 --augment color,translation,cutout --zoom 2 --no-palette
+     --canny-percentile 0)  # round 1's four changes
 common=(--size 128 --base-channels 16 --n-blocks 4 --batch-size 4 --steps 100000 --workers 0 --threads 1
         --sample-every 200 --checkpoint-every 50 --eval-every 0 -q)
 row() {  # NAME MODE [recipe options...]
@@ -51,4 +52,6 @@ row seg_new_no_zoom seg "${NEW[@]}" --zoom 1 &   # round 1's choice
 wait
 row seg_palette seg "${NEW[@]}" --zoom 1 --palette &   # the default recipe
 row edge_palette edge "${NEW[@]}" --zoom 1 --palette &
+wait
+row edge_palette_gradient edge "${NEW[@]}" --zoom 1 --palette --canny-percentile 85 &  # default
 wait

@@ -160,6 +160,9 @@ def g1(resolution: str, **kw) -> None:
 @click.option("--palette/--no-palette", default=True, show_default=True,
               help="Start from the map painted in the appearance's colours per lightness slot "
                    "and learn a correction of it.")
+@click.option("--canny-percentile", type=FiniteFloat(0.0, 99.9), default=85.0, show_default=True,
+              help="Edge mode: Canny's high threshold is this percentile of the gradient "
+                   "magnitude (0: the median rule of the first default model).")
 def mapping(**kw) -> None:
     """Train a mapping network: structure maps + appearance -> image.
 
@@ -169,7 +172,7 @@ def mapping(**kw) -> None:
       lgan-video train mapping clip.mp4 --out runs/map_seg --mode seg --classes 8 --cache-maps
       # the first default model's pix2pix recipe:
       lgan-video train mapping art/ --out runs/old --mode edge --d-scales 1 --fm-weight 0 \\
-          --augment none --no-palette
+          --augment none --no-palette --canny-percentile 0
     """
     from lgan_video.training.mapping import MappingOptions, train_mapping
 
@@ -212,21 +215,24 @@ def sr(scale: str, **kw) -> None:
               help="SR run folder (optional).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Bundle folder.")
 @click.option("--half", is_flag=True, help="Store weights as float16 (half the size).")
+@click.option("--work-size", type=click.IntRange(min=16), default=None,
+              help="Short side frames are translated at (default: the first mapping run's crop).")
 @overwrite_option
 @common_options
 def export(g1_run: Path, mapping_runs: tuple[Path, ...], sr_run: Path | None, output: Path,
-           half: bool, overwrite: bool, quiet: bool) -> None:
+           half: bool, work_size: int | None, overwrite: bool, quiet: bool) -> None:
     """Bundle trained runs into a model for `lgan-video render --model`.
 
     \b
     Examples:
       lgan-video export --g1 runs/g1 --mapping runs/map_edge --sr runs/sr -o my_model
-      lgan-video export --g1 runs/g1 --mapping runs/map_edge --mapping runs/map_seg -o m --half
+      lgan-video export --g1 runs/g1 --mapping runs/map_edge --mapping runs/map_seg -o m --half \\
+          --work-size 192
     """
     from lgan_video.training.export import export_bundle
 
     path = export_bundle(g1_run, list(mapping_runs), output, sr=sr_run, half=half,
-                         overwrite=overwrite)
+                         overwrite=overwrite, work_size=work_size)
     click.echo(f"wrote {path}")
 
 

@@ -20,7 +20,12 @@ class MapConfig:
 
     Edge mode (``mode="edge"``): the RGB frame goes to gray, is Gaussian-blurred with
     ``blur_sigma`` (kernel ``blur_kernel``, 0 = derived from the sigma), and Canny runs with
-    thresholds from the median rule::
+    thresholds from the gradient rule when ``canny_percentile > 0``::
+
+        hi = max(canny_percentile-th percentile of the Sobel gradient magnitude, canny_floor)
+        lo = 0.4 * hi
+
+    or else (``canny_percentile = 0``, the first default model's) the median rule::
 
         m  = median of the blurred gray image (uint8, lower middle value)
         lo = clip((1 - canny_sigma) * m, canny_floor, 255)
@@ -52,6 +57,7 @@ class MapConfig:
     blur_kernel: int = 0
     canny_sigma: float = 0.33
     canny_floor: float = 20.0
+    canny_percentile: float = 0.0
     thickness: int = 1
     classes: int = 8
     color_space: str = "lab"
@@ -72,6 +78,7 @@ class MapConfig:
             raise LganError(f"map config: blur_kernel must be 0 or odd, got {self.blur_kernel}")
         _check_range("canny_sigma", self.canny_sigma, 0.0, 1.0)
         _check_range("canny_floor", self.canny_floor, 0.0, 255.0)
+        _check_range("canny_percentile", self.canny_percentile, 0.0, 100.0, hi_open=True)
         _check_int("thickness", self.thickness, 1, 15)
         _check_int("classes", self.classes, 2, MAX_CLASSES)
         _check_range("seg_blur", self.seg_blur, 0.0, 20.0)

@@ -65,10 +65,13 @@ class MappingOptions:
     augment: str = "color,translation,cutout"
     zoom: float = 1.0
     palette: bool = True
+    canny_percentile: float = 85.0
 
     def map_config(self):
         from lgan_video.maps import MapConfig
 
+        if self.mode == "edge":
+            return MapConfig(mode="edge", canny_percentile=self.canny_percentile)
         return MapConfig(mode=self.mode, classes=self.classes)
 
     def network_config(self, map_channels: int):

@@ -22,8 +22,10 @@ MUTABLE_KEYS = frozenset({
     "amp", "precision", "threads", "quiet", "resume", "overwrite", "world_size",
 })
 # Options added after runs existed, with the value they had in runs that predate them (so those
-# runs still resume when asked for it).
-ADDED_KEYS = {"palette": False, "network.palette": False, "network.lightness": "lab"}
+# runs still resume when asked for it). ANY: not compared (its effect is in a nested key).
+ANY = object()
+ADDED_KEYS = {"palette": False, "network.palette": False, "network.lightness": "lab",
+              "canny_percentile": ANY, "map.canny_percentile": 0.0}
 
 
 def read_options(run_dir: Path) -> dict[str, Any] | None:
@@ -43,9 +45,11 @@ def config_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     Nested dicts (network and map configs) are compared key by key (``network.scale``) and
     listed after the options a person typed.
     """
-    old, new = {**ADDED_KEYS, **_flatten(old)}, _flatten(new)
+    new = _flatten(new)
+    old = {**{k: v for k, v in ADDED_KEYS.items() if k in new}, **_flatten(old)}
     keys = sorted((set(old) | set(new)) - MUTABLE_KEYS, key=lambda k: ("." in k, k))
-    return [f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in keys if old.get(k) != new.get(k)]
+    return [f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in keys
+            if old.get(k) is not ANY and old.get(k) != new.get(k)]
 
 
 def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
