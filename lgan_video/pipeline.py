@@ -140,6 +140,17 @@ class Pipeline:
         with self.precision.context():
             return self.bundle.sr(self._in(images)).to(self.dtype).clamp_(-1.0, 1.0)
 
+    def palette(self, mode: str) -> bool:
+        """Whether ``mode``'s network paints from the look's palette (``MappingConfig.palette``)."""
+        return bool(self.mapping(mode).cfg.palette)
+
+    def seed_pictures(self, seeds: Iterable[int]) -> list[np.ndarray]:
+        """G1's uint8 ``(r, r, 3)`` image for each seed (its look as a reference picture)."""
+        from lgan_video.latents import seed_latent
+
+        z = torch.stack([seed_latent(int(s), self.z_dim) for s in seeds])
+        return list(to_uint8(self.generate(z)))
+
     def appearance(self, latents: list[torch.Tensor]) -> torch.Tensor:
         """G1 images ``(B, 3, r, r)`` for a list of ``(z_dim,)`` latents, reusing recent ones."""
         return _cached(self._g1_cache, latents, self.generate)

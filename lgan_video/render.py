@@ -102,7 +102,8 @@ def render(
 ) -> RenderResult:
     """Render ``input`` to ``output`` (MP4/GIF/WebP/folder by suffix) and return what was written.
 
-    ``seeds`` are G1 latents the look walks through, ``style_period`` seconds per seed; ``style``
+    ``seeds`` are G1 latents the look walks through, ``style_period`` seconds per seed (with a
+    palette network, through the seeds' G1 pictures as reference looks, see below); ``style``
     (reference pictures) replaces G1: the look walks through the pictures instead, with the same
     period. ``size`` is the short side the mapping network works at (default: the bundle's);
     ``temporal`` stabilizes the structure maps and ``stabilize`` (0..1) the output frames along
@@ -122,6 +123,10 @@ def render(
     pipe = pipeline or load_pipeline(model, device, precision, threads)
     ffmpeg_threads = thread_budget(threads, pipe.device).ffmpeg
     upscale = check_model(pipe, mode, scale)
+    if references is None and len(seeds) > 1 and pipe.palette(mode):
+        # A palette (k-means labels of the look) is not continuous in z: walk by mixing the
+        # seeds' looks (styles and palettes) instead, with the same timing.
+        references = pipe.seed_pictures(seeds)
     t0 = time.perf_counter()
     # ffmpeg scales to the working size in its own process: less to pipe, queue and resize.
     decode_size = (size or pipe.work_size) * (pipe.scale if stages and upscale else 1)

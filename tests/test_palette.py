@@ -101,3 +101,35 @@ def test_runs_that_predate_the_palette_resume_without_it():
                                      "network": {"style_dim": 64, "palette": True,
                                                  "lightness": "lab"}})
     assert diffs == ["palette: False -> True", "network.palette: False -> True"]
+
+
+def test_palette_seed_walks_mix_the_seeds_looks(tmp_path, clip_mp4):
+    """With a palette network, a walk through seeds is a walk through the seeds' G1 pictures as
+    reference looks (palettes are not continuous in z): the same frames as --style with them."""
+    import cv2
+
+    from lgan_video.media import open_reader
+    from lgan_video.render import load_pipeline, render
+    from lgan_video.testing import TINY_G1, TINY_MAPPING, make_random_bundle
+
+    bundle = make_random_bundle(tmp_path / "b", TINY_G1, {**TINY_MAPPING, "palette": True}, None,
+                                modes=("seg",), classes=4, work_size=64)
+    pipe = load_pipeline(bundle, device="cpu", precision="fp32")
+    assert pipe.palette("seg")
+    pictures = pipe.seed_pictures([3, 8])
+    assert [p.shape for p in pictures] == [(32, 32, 3)] * 2 and pictures[0].dtype == np.uint8
+    paths = [tmp_path / "s3.png", tmp_path / "s8.png"]
+    for p, img in zip(paths, pictures, strict=True):
+        cv2.imwrite(str(p), img[:, :, ::-1])
+    kw = {"mode": "seg", "style_period": 0.5, "stabilize": 0.0, "overwrite": True, "quiet": True,
+          "pipeline": pipe}
+    render(clip_mp4, tmp_path / "seeds", seeds=(3, 8), **kw)
+    render(clip_mp4, tmp_path / "refs", style=tuple(paths), **kw)
+    render(clip_mp4, tmp_path / "first", seeds=(3,), **kw)
+    with open_reader(tmp_path / "seeds") as a, open_reader(tmp_path / "refs") as b, \
+            open_reader(tmp_path / "first") as c:
+        seeds, refs, first = (np.stack(list(r)) for r in (a, b, c))
+    assert seeds.shape == (12, 64, 86, 3)
+    np.testing.assert_array_equal(seeds, refs)
+    np.testing.assert_array_equal(seeds[0], first[0])  # the walk starts on the first seed
+    assert np.abs(seeds[-1].astype(int) - first[-1]).mean() > 1  # and ends elsewhere
