@@ -11,7 +11,20 @@ The photos come from Debian's ``mate-backgrounds`` and ``gnome-backgrounds`` pac
     for f in *backgrounds*.deb; do dpkg -x "$f" /tmp/backgrounds; done
     python benchmarks/temporal_clips.py /tmp/backgrounds /tmp/clips
 
-Usage: python benchmarks/temporal_clips.py BACKGROUNDS_ROOT OUT_DIR
+Those photos are in the training split of ``examples/datasets`` (photos). ``--heldout`` makes the
+same two kinds of clip from pictures of the *held-out* split instead (the default model's
+real-footage figures use these), found anywhere under ROOT (e.g. ``DATA/raw`` of
+``examples/datasets/prepare.py``, which keeps one folder per package):
+
+- ``photo_heldout.mp4``: a pan up a tree trunk with a nuthatch, people walking blurred behind
+  (lomiri-wallpapers-20.04 ``Kleiber_by_Lukas_Baubkus.jpg``), then a cut to a zoom on a wall
+  clock (lomiri-wallpapers-16.04 ``greentock_by_Peter_Nerlich.jpg``); a leaf "walker"
+  (mate-backgrounds ``RainDrops.jpg``) crosses both shots.
+- ``animated_heldout.mp4``: 4 black frames, then a cut to a pan and zoom across a painted swamp
+  (wesnoth-1.16-data ``story/swamp-03.jpg``) with a goldfish sprite (ukui-wallpapers
+  ``goldfish.png``) swimming across.
+
+Usage: python benchmarks/temporal_clips.py BACKGROUNDS_ROOT OUT_DIR [--heldout]
 """
 
 from __future__ import annotations
@@ -99,12 +112,51 @@ def animated(root: Path) -> list[np.ndarray]:
     return frames
 
 
+def _find(root: Path, relative: str) -> np.ndarray:
+    """The picture whose path ends with ``relative`` anywhere under ``root``."""
+    for path in sorted(root.rglob(Path(relative).name)):
+        if path.as_posix().endswith(relative):
+            return _load(path)
+    raise SystemExit(f"{relative} not found under {root}: extract the packages first (see --help)")
+
+
+def heldout_photo(root: Path) -> list[np.ndarray]:
+    tree = _find(root, "backgrounds/Kleiber_by_Lukas_Baubkus.jpg")
+    clock = _find(root, "backgrounds/greentock_by_Peter_Nerlich.jpg")
+    walker = _sprite(_find(root, "mate/nature/RainDrops.jpg"), 40)
+    frames = []
+    for t in range(N):
+        if t < N // 2:
+            f = _paste(_view(tree, 0.45, 0.6 - 0.004 * t, 1.6), walker, 80 + 9 * t, 250)
+        else:
+            k = t - N // 2
+            f = _paste(_view(clock, 0.45, 0.5, 1.2 + 0.012 * k), walker, 560 - 8 * k, 120 + 2 * k)
+        frames.append(f)
+    return frames
+
+
+def heldout_animated(root: Path) -> list[np.ndarray]:
+    art = _find(root, "images/story/swamp-03.jpg")
+    fish = _sprite(_find(root, "backgrounds/goldfish.png"), 36)
+    frames = [np.zeros((H, W, 3), np.uint8)] * 4
+    for k in range(N - 4):
+        f = _view(art, 0.4 + 0.004 * k, 0.5 - 0.002 * k, 1.3 + 0.01 * k)
+        frames.append(_paste(f, fish, 100 + 10 * k, 200 - 2 * k))
+    return frames
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("root", type=Path, help="where the background packages were extracted")
     parser.add_argument("out", type=Path)
+    parser.add_argument("--heldout", action="store_true",
+                        help="clips from held-out pictures (photo_heldout.mp4, animated_heldout.mp4)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.heldout:
+        _write(args.out / "photo_heldout.mp4", heldout_photo(args.root))
+        _write(args.out / "animated_heldout.mp4", heldout_animated(args.root))
+        return
     _write(args.out / "photo.mp4", photo(args.root))
     _write(args.out / "animated.mp4", animated(args.root))
 

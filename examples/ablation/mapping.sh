@@ -53,5 +53,8 @@ wait
 row seg_palette seg "${NEW[@]}" --zoom 1 --palette &   # the default recipe
 row edge_palette edge "${NEW[@]}" --zoom 1 --palette &
 wait
-row edge_palette_gradient edge "${NEW[@]}" --zoom 1 --palette --canny-percentile 85 &  # default
+row edge_palette_gradient edge "${NEW[@]}" --zoom 1 --palette --canny-percentile 85 &
+row edge_palette_gradient_l1 edge "${NEW[@]}" --zoom 1 --palette --canny-percentile 85 \
+  --l1-weight 100 &  # pix2pix's L1 weight
+row seg_palette_l1 seg "${NEW[@]}" --zoom 1 --palette --l1-weight 100 &
 wait
