@@ -8,6 +8,8 @@ Lai et al. 2018 use for the warping error.
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
@@ -49,10 +51,18 @@ def warp(image: np.ndarray, flow: np.ndarray, interpolation: int = cv2.INTER_LIN
 
     With ``flow = flow_ba`` this brings frame ``a`` onto frame ``b``'s pixel grid.
     """
-    h, w = flow.shape[:2]
-    grid_x, grid_y = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return cv2.remap(image, grid_x + flow[..., 0], grid_y + flow[..., 1], interpolation,
+    return cv2.remap(image, flow + pixel_grid(*flow.shape[:2]), None, interpolation,
                      borderMode=cv2.BORDER_REPLICATE)
+
+
+@functools.lru_cache(maxsize=8)
+def pixel_grid(h: int, w: int) -> np.ndarray:
+    """float32 ``(h, w, 2)``: each pixel's own ``(x, y)`` (read-only, cached: add a flow to it to
+    get the absolute coordinates :func:`cv2.remap` takes)."""
+    grid = np.stack(np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)),
+                    axis=-1)
+    grid.flags.writeable = False
+    return grid
 
 
 def inside(flow: np.ndarray) -> np.ndarray:
