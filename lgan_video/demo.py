@@ -1,7 +1,9 @@
 """`demo`: show the tool working with no input: a step-by-step latent walk and two clip renders.
 
-The input clip is synthesized at run time (a procedurally animated clip-art scene), written as
-MP4, then rendered in edge and seg modes with a slowly walking style, as MP4 and GIF.
+The input clip is made at run time from a real photograph that ships with the package (a camera
+panning down a window with two dogs: "friends" by Aitzol Berasategi, CC BY 4.0, see
+``assets/demo/ATTRIBUTION.md``), written as MP4, then rendered in edge and seg modes with a slowly
+walking style, as MP4 and GIF.
 """
 
 from __future__ import annotations
@@ -13,13 +15,17 @@ from pathlib import Path
 DEMO_SEEDS = (3, 14, 15)
 
 
+DEMO_PHOTO = Path(__file__).parent / "assets" / "demo" / "friends.jpg"
+
+
 def write_demo_clip(path: Path, n_frames: int = 48, fps: int = 12, overwrite: bool = False) -> Path:
-    """The demo's input: a 256x192 animated clip-art scene, ``n_frames`` at ``fps``."""
+    """The demo's input: a 344x192 camera move over the bundled photo, ``n_frames`` at ``fps``."""
     from lgan_video.media import open_writer
-    from lgan_video.synthetic import scene_frames
+    from lgan_video.media.images import load_image
+    from lgan_video.synthetic import camera_frames
 
     with open_writer(path, Fraction(fps), overwrite=overwrite) as writer:
-        for frame in scene_frames(n_frames, width=256, height=192, seed=7):
+        for frame in camera_frames(load_image(DEMO_PHOTO), n_frames, width=344, height=192):
             writer.write(frame)
     return path
 

@@ -85,3 +85,27 @@ def panning(n_frames: int, step: int = 2, width: int = 160, height: int = 120) -
     big = texture(height + 80, width + 40 + step * n_frames)
     return [big[40:40 + height, 10 + step * t:10 + step * t + width].copy()
             for t in range(n_frames)]
+
+
+def camera_frames(
+    image: np.ndarray,
+    n_frames: int,
+    width: int,
+    height: int,
+    start: tuple[float, float, float] = (0.5, 0.3, 1.15),
+    end: tuple[float, float, float] = (0.5, 0.62, 1.35),
+) -> Iterator[np.ndarray]:
+    """A camera moving over a still: ``n_frames`` uint8 ``(height, width, 3)`` views of ``image``.
+
+    ``start`` and ``end`` are ``(cx, cy, zoom)``: the view's centre as fractions of the image and
+    its zoom (1 = the view's width spans the image's), eased linearly in between. Area resampling
+    when shrinking, bicubic when enlarging; the border is reflected.
+    """
+    h, w = image.shape[:2]
+    for i in range(n_frames):
+        t = i / max(n_frames - 1, 1)
+        cx, cy, zoom = (a + (b - a) * t for a, b in zip(start, end, strict=True))
+        s = w / (width * zoom)  # image pixels per output pixel
+        m = np.array([[s, 0, cx * w - s * width / 2], [0, s, cy * h - s * height / 2]], np.float32)
+        flags = (cv2.INTER_AREA if s > 1 else cv2.INTER_CUBIC) | cv2.WARP_INVERSE_MAP
+        yield cv2.warpAffine(image, m, (width, height), flags=flags, borderMode=cv2.BORDER_REFLECT)

@@ -16,7 +16,7 @@ def test_demo_writes_walk_and_clip_renders(tiny_bundle, tmp_path):
     assert walk.kind == "gif"
     assert walk.frame_count == walk_length(len(DEMO_SEEDS), 16, loop=True) == 48
     clip = probe(files["clip"])
-    assert (clip.frame_count, clip.width, clip.height) == (48, 256, 192)
+    assert (clip.frame_count, clip.width, clip.height) == (48, 344, 192)
     for name in ("edge.mp4", "edge.gif", "seg.mp4", "seg.gif"):
         info = probe(files[name])
         assert info.frame_count == 48, name
@@ -35,3 +35,18 @@ def test_demo_refuses_to_overwrite_then_overwrites(tiny_bundle, tmp_path):
     res = CliRunner().invoke(cli, args + ["--overwrite"])
     assert res.exit_code == 0, res.output
     assert probe(out / "clip_seg.gif").frame_count == 48
+
+
+def test_camera_frames_views_and_moves():
+    import numpy as np
+
+    from lgan_video.synthetic import camera_frames
+
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (100, 200, 3), dtype=np.uint8)
+    still = list(camera_frames(image, 3, 100, 50, start=(0.5, 0.5, 2.0), end=(0.5, 0.5, 2.0)))
+    assert len(still) == 3
+    for frame in still:  # zoom 2: one image pixel per output pixel, the central 100x50 crop
+        np.testing.assert_array_equal(frame, image[25:75, 50:150])
+    pan = list(camera_frames(image, 2, 100, 50, start=(0.5, 0.5, 2.0), end=(0.6, 0.5, 2.0)))
+    np.testing.assert_array_equal(pan[1], image[25:75, 70:170])  # 0.1 x 200 px to the right
