@@ -118,7 +118,7 @@ def prepare_batch(output_dir: str | Path, model: str | Path, device: str, render
     from lgan_video.render import check_model, load_pipeline
 
     pipeline = load_pipeline(model, device, precision, render_options.get("threads"))
-    check_model(pipeline, render_options.get("mode", "edge"), render_options.get("scale"))
+    check_model(pipeline, render_options.get("mode", "seg"), render_options.get("scale"))
     Path(output_dir).mkdir(parents=True, exist_ok=True)
     return pipeline
 

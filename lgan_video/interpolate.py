@@ -53,7 +53,7 @@ def interpolate(
     loop: bool = False,
     grid: str | None = None,
     stages: bool = False,
-    mode: str = "edge",
+    mode: str = "seg",
     fps: float = 12.0,
     size: int = 256,
     device: str = "auto",

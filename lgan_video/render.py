@@ -78,7 +78,7 @@ def render(
     input: str | Path,
     output: str | Path | None = None,
     *,
-    mode: str = "edge",
+    mode: str = "seg",
     model: str | Path = "default",
     seeds: tuple[int, ...] = (0,),
     style_period: float = 4.0,

@@ -99,7 +99,7 @@ def test_batch_with_a_mode_the_model_lacks_is_one_error(tmp_path, clip_mp4):
     result = _invoke(["batch", clips, out, "--model", bundle, "--mode", "seg", "-q"])
     _one_line_error(result, "'seg'")
     assert not out.exists()
-    result = _invoke(["batch", clips, out, "--model", bundle, "--scale", "4", "-q"])
+    result = _invoke(["batch", clips, out, "--model", bundle, "--mode", "edge", "--scale", "4", "-q"])
     _one_line_error(result, "--scale 4")
 
 

@@ -26,8 +26,9 @@ model_option = click.option(
     help="A model bundle folder, or 'default' for the one shipped with the package.",
 )
 mode_option = click.option(
-    "--mode", type=click.Choice(["edge", "seg"]), default="edge", show_default=True,
-    help="Structure map the mapping network paints from: Canny edges or colour segments.",
+    "--mode", type=click.Choice(["edge", "seg"]), default="seg", show_default=True,
+    help="Structure map the mapping network paints from: colour segments (layout, light and "
+         "dark: the default) or Canny edges (lines only).",
 )
 device_option = click.option(
     "--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="auto",
@@ -101,8 +102,8 @@ def render(input: Path, output: Path | None, as_json: bool, **kw) -> None:
 
     \b
     Examples:
-      lgan-video render clip.mp4 --mode edge
-      lgan-video render clip.mp4 --mode seg --seeds 3,14,15 --style-period 2 -o out.gif
+      lgan-video render clip.mp4
+      lgan-video render clip.mp4 --mode edge --seeds 3,14,15 --style-period 2 -o out.gif
       lgan-video render frames/ --stages -o panel.mp4 --frames 48
       lgan-video render clip.mp4 --mode seg --style monet.jpg,ukiyoe.png --style-period 3
       lgan-video render talk.mov --size 256 --scale 2 --device cuda --batch-size 32
