@@ -117,6 +117,24 @@ def test_sr_dataset_degrade_is_deterministic(data_dir):
     assert np.array_equal(a["lr"], b["lr"]) and not np.array_equal(a["lr"], ds[(2, 1)]["lr"])
 
 
+def test_sr_degrade_clean_share():
+    from lgan_video.resize import sr_lowres
+    from lgan_video.training.datasets import degrade
+
+    hr = np.random.default_rng(0).integers(0, 256, (48, 48, 3), dtype=np.uint8)
+    clean = {sr_lowres(hr, 2, antialias=a).tobytes() for a in (True, False)}
+    outs = [degrade(hr, 2, np.random.default_rng(s), clean=1.0).tobytes() for s in range(12)]
+    assert set(outs) == clean  # only downscales, both kinds
+    # clean=0 draws nothing extra: the same stream as before the option existed
+    for s in range(5):
+        a = degrade(hr, 2, np.random.default_rng(s))
+        b = degrade(hr, 2, np.random.default_rng(s), clean=0.0)
+        assert np.array_equal(a, b)
+    mixed = [degrade(hr, 2, np.random.default_rng(s), clean=0.5).tobytes() for s in range(40)]
+    share = sum(o in clean for o in mixed) / len(mixed)
+    assert 0.3 < share < 0.8  # about half clean (plus the few degraded draws that stay clean)
+
+
 def test_mapping_cache_holds_the_extracted_maps(data_dir, tmp_path):
     from lgan_video.maps import MapConfig, extract_map
     from lgan_video.resize import resize_short

@@ -193,6 +193,9 @@ def mapping(**kw) -> None:
               help="Adversarial weight (0 = PSNR-oriented L1 only).")
 @click.option("--degrade/--no-degrade", default=False, show_default=True,
               help="Real-ESRGAN-like blur, noise and JPEG on the LR inputs.")
+@click.option("--clean", type=FiniteFloat(0.0, 1.0), default=0.0, show_default=True,
+              help="With --degrade: the share of pairs that are only downscaled (antialiased or "
+                   "plain bicubic), like rendered frames.")
 def sr(scale: str, **kw) -> None:
     """Train the super-resolution network on HR images.
 

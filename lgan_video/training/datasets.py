@@ -151,8 +151,10 @@ class SRDataset(torch.utils.data.Dataset):
     ``degrade`` a Real-ESRGAN-style first-order chain is applied (see :func:`degrade`).
     """
 
-    def __init__(self, source: Source, patch: int, scale: int, seed: int, degrade: bool) -> None:
+    def __init__(self, source: Source, patch: int, scale: int, seed: int, degrade: bool,
+                 clean: float = 0.0) -> None:
         self.source, self.scale, self.seed, self.degrade = source, scale, seed, degrade
+        self.clean = clean
         self.patch = patch - patch % scale
 
     def __len__(self) -> int:
@@ -167,12 +169,15 @@ class SRDataset(torch.utils.data.Dataset):
         x, y = random_window(rng, img.shape[0], img.shape[1], self.patch)
         hr = maybe_flip(crop(img, x, y, self.patch, self.patch), rng.random() < 0.5)
         hr = np.ascontiguousarray(np.rot90(hr, int(rng.integers(0, 4))))
-        lr = degrade(hr, self.scale, rng) if self.degrade else sr_lowres(hr, self.scale)
+        lr = degrade(hr, self.scale, rng, self.clean) if self.degrade else sr_lowres(hr, self.scale)
         return {"lr": lr, "hr": hr}
 
 
-def degrade(hr: np.ndarray, scale: int, rng: np.random.Generator) -> np.ndarray:
+def degrade(hr: np.ndarray, scale: int, rng: np.random.Generator, clean: float = 0.0) -> np.ndarray:
     """Real-ESRGAN-like first-order degradation of uint8 ``(H, W, 3)`` -> LR ``(H/s, W/s, 3)``.
+
+    With probability ``clean`` (drawn only when ``clean > 0``) only the downscale is applied
+    (antialiased or plain, even odds): the clean inputs that rendered frames are.
 
     With probability 0.7 a Gaussian blur (sigma 0.2-2), then the bicubic downscale (antialiased
     or plain, even odds: frames reach SR downscaled either way), then with probability 0.5
@@ -180,6 +185,8 @@ def degrade(hr: np.ndarray, scale: int, rng: np.random.Generator) -> np.ndarray:
     compression at quality 60-95. Lighter than the paper's second-order chain, which is tuned for
     real-world photos rather than stylized frames.
     """
+    if clean > 0 and rng.random() < clean:
+        return sr_lowres(hr, scale, antialias=bool(rng.random() < 0.5))
     img = hr
     if rng.random() < 0.7:
         sigma = float(rng.uniform(0.2, 2.0))

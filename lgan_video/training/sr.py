@@ -34,7 +34,7 @@ EVAL_IMAGES = 4
 @dataclass(frozen=True)
 class SROptions:
     """SR task options: ``scale``, network width/depth, HR ``patch`` side (rounded down to a
-    multiple of ``scale``), ``gan_weight`` (0 = L1 only) and ``degrade`` (Real-ESRGAN-like LR)."""
+    multiple of ``scale``), ``gan_weight`` (0 = L1 only) and ``degrade`` (Real-ESRGAN-like LR; ``clean``: the share of pairs only downscaled)."""
 
     scale: int = 2
     channels: int = 32
@@ -42,6 +42,7 @@ class SROptions:
     patch: int = 64
     gan_weight: float = 0.0
     degrade: bool = False
+    clean: float = 0.0
 
     def network_config(self):
         from lgan_video.models import SRConfig
@@ -82,7 +83,7 @@ class SRTask(Task):
             self.opt_d = torch.optim.Adam(self.d.parameters(), LR, betas=BETAS)
         train_idx, held = split_holdout(len(source))
         self.dataset = SRDataset(source.subset(train_idx), self.patch, self.opts.scale, seed,
-                                 self.opts.degrade)
+                                 self.opts.degrade, self.opts.clean)
         self.eval_hr = eval_crops(source, held or train_idx[:EVAL_IMAGES], 2 * self.patch,
                                   self.opts.scale)
         self.eval_lr = np.stack([sr_lowres(hr, self.opts.scale) for hr in self.eval_hr])
