@@ -2,7 +2,7 @@
 # Retrains the default model shipped in lgan_video/assets/default (v2) with the exact commands that
 # made it: the small-data recipes (the defaults of `lgan-video train`: palette mapping, gradient-rule
 # edges, multi-scale D + feature matching, DiffAugment; FastGAN-style G1; SR with mixed
-# degradations) on photos and cartoon frames from Debian packages (examples/datasets), for a 192 px
+# degradations and clean downscales) on photos and cartoon frames from Debian packages (examples/datasets), for a 192 px
 # working size and SR x2 to 384 px.
 #
 #   bash examples/train_default.sh [DATA_DIR] [RUNS_DIR]
@@ -43,14 +43,18 @@ $LGAN train g1 "$DATA/mix/train" --out "$RUNS/g1" --resolution 64 --channels 256
   --batch-size 16 --steps "${G1_STEPS:-__G1__}" "${common[@]}" &
 $LGAN train mapping "$DATA/mix/train" --out "$RUNS/mapping_seg" --mode seg --size 128 \
   --base-channels 24 --n-blocks 6 --batch-size 4 --steps "${SEG_STEPS:-__SEG__}" "${common[@]}" &
-$LGAN train mapping "$DATA/mix/train" --out "$RUNS/mapping_edge" --mode edge --size 128 \
-  --base-channels 24 --n-blocks 6 --batch-size 4 --steps "${EDGE_STEPS:-__EDGE__}" "${common[@]}" &
-$LGAN train sr "$DATA/mix/train" --out "$RUNS/sr" --scale 2 --channels 32 --blocks 4 \
-  --patch 96 --batch-size 16 --degrade --steps "${SR_STEPS:-__SR__}" "${common[@]}" &
+# Edge: 16 channels, 4 blocks. (A 24-channel, 6-block edge run diverged to NaN at step 1,621 and
+# was lost; the trainer now stops at the first non-finite loss, before it reaches a checkpoint.)
+$LGAN train mapping "$DATA/mix/train" --out "$RUNS/mapping_edge_small" --mode edge --size 128 \
+  --base-channels 16 --n-blocks 4 --batch-size 4 --steps "${EDGE_STEPS:-__EDGE__}" "${common[@]}" &
+# SR: 70 % of pairs only downscaled (antialiased or plain), 30 % blurred/noisy/JPEG. (A 32-channel,
+# 4-block run with every pair degraded, $RUNS/sr, lost to bicubic on clean held-out downscales.)
+$LGAN train sr "$DATA/mix/train" --out "$RUNS/sr_clean" --scale 2 --channels 16 --blocks 2 \
+  --patch 64 --batch-size 16 --degrade --clean 0.7 --steps "${SR_STEPS:-__SR__}" "${common[@]}" &
 wait
 
-$LGAN export --g1 "$RUNS/g1" --mapping "$RUNS/mapping_edge" --mapping "$RUNS/mapping_seg" \
-  --sr "$RUNS/sr" -o "$RUNS/bundle" --half --work-size 192 --overwrite
+$LGAN export --g1 "$RUNS/g1" --mapping "$RUNS/mapping_edge_small" --mapping "$RUNS/mapping_seg" \
+  --sr "$RUNS/sr_clean" -o "$RUNS/bundle" --half --work-size 192 --overwrite
 $LGAN eval g1 "$RUNS/bundle" "$DATA/mix/train" --n 1000 --json > "$RUNS/eval_g1.json"
 for mode in seg edge; do
   $LGAN eval mapping "$RUNS/bundle" "$DATA/holdout_frames" --mode $mode --size 192 --json \

@@ -328,3 +328,24 @@ def test_export_bundle_then_render(data_dir, tmp_path, clip_frames):
                                    "--n", "3", "--json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.output)["n"] == 3
+
+
+def test_a_diverging_run_stops_before_checkpointing_nan(data_dir, tmp_path, monkeypatch):
+    from lgan_video.training.sr import SRTask
+
+    real_step = SRTask.train_step
+
+    def step(self, batch, ctx):
+        losses = real_step(self, batch, ctx)
+        return {**losses, "g_l1": float("nan")} if ctx.step == 2 else losses  # the third step
+
+    monkeypatch.setattr(SRTask, "train_step", step)
+    out = tmp_path / "run"
+    result = _train("sr", str(data_dir), "--out", str(out), "--steps", "5", *TINY_SR, *FAST)
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: training diverged at step 3 (g_l1 nan)")
+    state = torch.load(out / "state.pt", weights_only=True)
+    assert state["step"] == 2
+    assert all(torch.isfinite(v).all() for v in state["modules"]["g"].values()
+               if v.is_floating_point())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import math
 import random
 import shutil
 import sys
@@ -261,6 +262,12 @@ class _Trainer:
         batch = to_memory_format(self.task.to_device(batch, self.device),
                                  self.ctx.precision.memory_format)
         losses = self.task.train_step(batch, self.ctx)
+        bad = sorted(k for k, v in losses.items() if not math.isfinite(v))
+        if bad:  # stop before a NaN reaches a checkpoint: state.pt keeps the last finite step
+            raise LganError(f"training diverged at step {self.step + 1} ({', '.join(bad)} "
+                            f"{losses[bad[0]]}); {self.run_dir / ckpt.STATE_FILE} still holds "
+                            f"the last checkpoint before it: try --precision fp32 or another "
+                            f"--seed (resuming repeats the same batches)")
         ddp.broadcast_buffers(list(self.task.modules().values()), self.info)
         self.step += 1
         return losses
