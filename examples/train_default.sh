@@ -41,10 +41,12 @@ fi
 common=(--workers 0 --threads 1 --sample-every 500 --checkpoint-every 100 --eval-every 0 -q)
 $LGAN train g1 "$DATA/mix/train" --out "$RUNS/g1" --resolution 64 --channels 256 \
   --batch-size 16 --steps "${G1_STEPS:-__G1__}" "${common[@]}" &
-$LGAN train mapping "$DATA/mix/train" --out "$RUNS/mapping_seg" --mode seg --size 128 \
-  --base-channels 24 --n-blocks 6 --batch-size 4 --steps "${SEG_STEPS:-__SEG__}" "${common[@]}" &
-# Edge: 16 channels, 4 blocks. (A 24-channel, 6-block edge run diverged to NaN at step 1,621 and
-# was lost; the trainer now stops at the first non-finite loss, before it reaches a checkpoint.)
+# Mapping: 16 channels, 4 blocks. (24-channel, 6-block runs diverged to NaN, seg at step ~2,170 and
+# edge at ~1,630, and were lost; the trainer now stops at the first non-finite loss, before it
+# reaches a checkpoint.) The first 720 (seg) / 820 (edge) steps of these runs were the ablation's
+# rows (docs/ABLATION.md round 3), resumed.
+$LGAN train mapping "$DATA/mix/train" --out "$RUNS/mapping_seg_small" --mode seg --size 128 \
+  --base-channels 16 --n-blocks 4 --batch-size 4 --steps "${SEG_STEPS:-__SEG__}" "${common[@]}" &
 $LGAN train mapping "$DATA/mix/train" --out "$RUNS/mapping_edge_small" --mode edge --size 128 \
   --base-channels 16 --n-blocks 4 --batch-size 4 --steps "${EDGE_STEPS:-__EDGE__}" "${common[@]}" &
 # SR: 70 % of pairs only downscaled (antialiased or plain), 30 % blurred/noisy/JPEG. (A 32-channel,
@@ -53,7 +55,7 @@ $LGAN train sr "$DATA/mix/train" --out "$RUNS/sr_clean" --scale 2 --channels 16 
   --patch 64 --batch-size 16 --degrade --clean 0.7 --steps "${SR_STEPS:-__SR__}" "${common[@]}" &
 wait
 
-$LGAN export --g1 "$RUNS/g1" --mapping "$RUNS/mapping_edge_small" --mapping "$RUNS/mapping_seg" \
+$LGAN export --g1 "$RUNS/g1" --mapping "$RUNS/mapping_edge_small" --mapping "$RUNS/mapping_seg_small" \
   --sr "$RUNS/sr_clean" -o "$RUNS/bundle" --half --work-size 192 --overwrite
 $LGAN eval g1 "$RUNS/bundle" "$DATA/mix/train" --n 1000 --json > "$RUNS/eval_g1.json"
 for mode in seg edge; do
