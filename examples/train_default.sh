@@ -40,19 +40,19 @@ fi
 
 common=(--workers 0 --threads 1 --sample-every 500 --checkpoint-every 100 --eval-every 0 -q)
 $LGAN train g1 "$DATA/mix/train" --out "$RUNS/g1" --resolution 64 --channels 256 \
-  --batch-size 16 --steps "${G1_STEPS:-__G1__}" "${common[@]}" &
+  --batch-size 16 --steps "${G1_STEPS:-2000}" "${common[@]}" &
 # Mapping: 16 channels, 4 blocks. (24-channel, 6-block runs diverged to NaN, seg at step ~2,170 and
 # edge at ~1,630, and were lost; the trainer now stops at the first non-finite loss, before it
 # reaches a checkpoint.) The first 720 (seg) / 820 (edge) steps of these runs were the ablation's
 # rows (docs/ABLATION.md round 3), resumed.
 $LGAN train mapping "$DATA/mix/train" --out "$RUNS/mapping_seg_small" --mode seg --size 128 \
-  --base-channels 16 --n-blocks 4 --batch-size 4 --steps "${SEG_STEPS:-__SEG__}" "${common[@]}" &
+  --base-channels 16 --n-blocks 4 --batch-size 4 --steps "${SEG_STEPS:-2500}" "${common[@]}" &
 $LGAN train mapping "$DATA/mix/train" --out "$RUNS/mapping_edge_small" --mode edge --size 128 \
-  --base-channels 16 --n-blocks 4 --batch-size 4 --steps "${EDGE_STEPS:-__EDGE__}" "${common[@]}" &
+  --base-channels 16 --n-blocks 4 --batch-size 4 --steps "${EDGE_STEPS:-3800}" "${common[@]}" &
 # SR: 70 % of pairs only downscaled (antialiased or plain), 30 % blurred/noisy/JPEG. (A 32-channel,
 # 4-block run with every pair degraded, $RUNS/sr, lost to bicubic on clean held-out downscales.)
 $LGAN train sr "$DATA/mix/train" --out "$RUNS/sr_clean" --scale 2 --channels 16 --blocks 2 \
-  --patch 64 --batch-size 16 --degrade --clean 0.7 --steps "${SR_STEPS:-__SR__}" "${common[@]}" &
+  --patch 64 --batch-size 16 --degrade --clean 0.7 --steps "${SR_STEPS:-10600}" "${common[@]}" &
 wait
 
 $LGAN export --g1 "$RUNS/g1" --mapping "$RUNS/mapping_edge_small" --mapping "$RUNS/mapping_seg_small" \

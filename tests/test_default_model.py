@@ -32,16 +32,18 @@ def test_default_bundle_files_match_their_checksums():
         digest = hashlib.sha256((DEFAULT_DIR / entry["file"]).read_bytes()).hexdigest()
         assert digest == entry["sha256"], name
     bundle = load_bundle(DEFAULT_DIR)  # verifies checksums and that weights fit the configs
-    assert (bundle.modes, bundle.scale, bundle.work_size) == (("edge", "seg"), 2, 96)
-    assert (bundle.g1.cfg.resolution, bundle.g1.cfg.z_dim) == (32, 128)
+    assert (bundle.modes, bundle.scale, bundle.work_size) == (("edge", "seg"), 2, 192)
+    assert (bundle.g1.cfg.resolution, bundle.g1.cfg.z_dim) == (64, 128)
     assert bundle.map_configs["seg"].classes == bundle.mappings["seg"].cfg.map_channels == 8
+    assert bundle.mappings["seg"].cfg.palette and bundle.mappings["edge"].cfg.palette
+    assert bundle.map_configs["edge"].canny_percentile == 85.0
 
 
 # Per-channel mean and std of 4 rendered frames of scene_array(4, 160, 120, seed=0), seed 0,
 # no temporal or flow stabilization, float32: (mean RGB, std RGB). Re-pin when assets/default changes.
 PINNED = {
-    "edge": ([239.30, 239.33, 240.27], [42.16, 43.94, 39.51]),
-    "seg": ([242.18, 239.24, 229.60], [25.58, 33.95, 48.38]),
+    "edge": ([219.15, 218.42, 182.79], [23.93, 24.36, 29.15]),
+    "seg": ([232.04, 233.15, 214.92], [20.68, 18.76, 32.58]),
 }
 
 
@@ -50,7 +52,7 @@ def test_default_bundle_output_statistics_are_pinned(pipe, mode):
     frames = scene_array(4, 160, 120, seed=0)
     out = np.stack(list(pipe.render(iter(frames), mode, iter_latents([0], 4, z_dim=pipe.z_dim),
                                     batch_size=4, map_temporal=0.0, stabilize=0.0)))
-    assert out.shape == (4, 192, 256, 3)  # short side 96 (128x96), SR x2
+    assert out.shape == (4, 384, 512, 3)  # short side 192 (256x192), SR x2
     mean, std = PINNED[mode]
     np.testing.assert_allclose(out.mean((0, 1, 2)), mean, atol=0.1)
     np.testing.assert_allclose(out.std((0, 1, 2)), std, atol=0.1)
@@ -64,4 +66,4 @@ def test_default_bundle_renders_four_frames_of_a_clip(clip_mp4, tmp_path):
                     quiet=True)
     info = probe(tmp_path / "out.mp4")
     assert (result.frames, info.frame_count) == (4, 4)
-    assert (info.width, info.height) == result.size == (256, 192)
+    assert (info.width, info.height) == result.size == (512, 384)
