@@ -97,10 +97,13 @@ class Pipeline:
 
     @torch.inference_mode()
     def generate(self, z: torch.Tensor) -> torch.Tensor:
-        """``z (B, z_dim)`` -> G1 images ``(B, 3, r, r)`` in [-1, 1]."""
+        """``z (B, z_dim)`` -> G1 images ``(B, 3, r, r)`` in [-1, 1], in the weights' dtype.
+
+        No autocast: G1 runs once per look, and a palette (k-means of the look) must not change
+        with the precision the rest of the pipeline runs in."""
         if z.ndim != 2 or z.shape[1] != self.z_dim:
             raise LganError(f"expected latents of shape (B, {self.z_dim}), got {tuple(z.shape)}")
-        with self.precision.context():  # outputs in the weights' dtype, autocast or not
+        with torch.autocast(self.device.type, enabled=False):  # callers may be inside autocast
             return self.bundle.g1(z.to(self.device, self.dtype)).to(self.dtype)
 
     def mapping(self, mode: str):

@@ -94,7 +94,7 @@ def test_bf16_render_matches_fp32_on_the_default_model(mode):
     for precision in ("fp32", "bf16"):
         pipe = Pipeline.from_bundle("default", device="cpu", precision=precision)
         out[precision] = np.stack(list(pipe.render(frames, mode, iter([seed_latent(5, 128)] * 2))))
-    assert out["fp32"].shape == (2, 192, 340, 3)
+    assert out["fp32"].shape == (2, 384, 684, 3)  # short side 192 (342x192), SR x2
     score = psnr(out["bf16"], out["fp32"])
     assert 40.0 <= score < 100.0, score  # close, and really computed in another precision
 
