@@ -64,17 +64,5 @@ for mode in seg edge; do
 done
 $LGAN eval sr "$RUNS/bundle" "$DATA/holdout_frames" --json > "$RUNS/eval_sr.json"
 # Final metrics go into the bundle's provenance (bundle.json is metadata; weights keep their sha256).
-$PY - "$RUNS" <<'PYEOF'
-import json, sys
-from pathlib import Path
-runs = Path(sys.argv[1])
-meta_path = runs / "bundle" / "bundle.json"
-meta = json.loads(meta_path.read_text())
-meta["provenance"]["evaluation"] = {
-    name: json.loads((runs / f"eval_{name}.json").read_text())
-    for name in ("g1", "mapping_edge", "mapping_seg", "sr")
-}
-meta["provenance"]["recipe"] = "examples/train_default.sh"
-meta_path.write_text(json.dumps(meta, indent=2) + "\n")
-PYEOF
+$PY examples/bundle_provenance.py "$RUNS" examples/train_default.sh
 echo "bundle: $RUNS/bundle (copy it to lgan_video/assets/default to ship it)"
