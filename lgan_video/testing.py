@@ -41,9 +41,11 @@ def make_random_bundle(
     work_size: int = 128,
     seed: int = 0,
     provenance: dict | None = None,
+    edge_tones: int = 0,
 ) -> Path:
     """A bundle of randomly initialised networks built from config keyword dicts (for tests and
-    benchmarks, where only shapes and speed matter). ``mapping`` omits ``map_channels``."""
+    benchmarks, where only shapes and speed matter). ``mapping`` omits ``map_channels``; with
+    ``edge_tones`` the edge maps carry tones (and a palette network paints them)."""
     from lgan_video.bundle import save_bundle
     from lgan_video.maps import MapConfig
     from lgan_video.models.registry import build_network
@@ -53,8 +55,10 @@ def make_random_bundle(
         generator = build_network("g1", g1)
         mappings = {}
         for mode in modes:
-            map_cfg = MapConfig(mode=mode, classes=classes)
-            net = build_network("mapping", {"map_channels": map_cfg.channels, **mapping})
+            map_cfg = MapConfig(mode=mode, classes=classes,
+                                edge_tones=edge_tones if mode == "edge" else 0)
+            net = build_network("mapping", {"map_channels": map_cfg.channels,
+                                            "palette_slots": map_cfg.tones, **mapping})
             mappings[mode] = (net, map_cfg)
         upscaler = build_network("sr", sr) if sr is not None else None
         _randomize_norms(generator)

@@ -306,3 +306,46 @@ def test_bad_images_raise_one_line_errors(image):
         with pytest.raises(LganError) as err:
             call()
         assert "\n" not in str(err.value)
+
+
+# --- edge maps with tones ----------------------------------------------------------------------
+
+TONES = MapConfig(mode="edge", edge_tones=4)
+
+
+def test_edge_map_with_tones_is_the_seg_tones_plus_the_edge_bit():
+    img = scene_array(1, 96, 72, seed=4)[0]
+    m = extract_map(img, TONES)
+    edges = extract_map(img, EDGE)
+    tones = extract_map(img, MapConfig(mode="seg", classes=4))
+    np.testing.assert_array_equal(m & 127, tones)
+    np.testing.assert_array_equal(m >= 128, edges == 255)
+    assert 0.01 < (m >= 128).mean() < 0.5 and len(np.unique(tones)) >= 3
+    assert TONES.channels == 5 and TONES.slots == 4 and EDGE.slots == 1 and SEG.slots == 8
+    assert TONES.tone_config() == MapConfig(mode="seg", classes=4)
+    # a video: frame by frame (temporal 0) the same bytes; temporal state per part
+    frames = scene_array(3, 96, 72, seed=5)
+    plain = MapExtractor(TONES)
+    for f in frames:
+        np.testing.assert_array_equal(plain(f), extract_map(f, TONES))
+    cfg = dataclasses.replace(TONES, temporal=0.5)
+    smooth = MapExtractor(cfg)
+    np.testing.assert_array_equal(smooth(frames[0]), extract_map(frames[0], cfg))
+    second = smooth(frames[1])
+    assert second.shape == (72, 96) and (second & 127).max() <= 3
+
+
+def test_edge_maps_with_tones_to_tensor_preview_and_back():
+    maps = np.array([[[0, 1, 130], [131, 3, 2]]], np.uint8)
+    t = map_to_tensor(maps, TONES)
+    assert t.shape == (1, 5, 2, 3)
+    assert t[0, 0].tolist() == [[-1, -1, 1], [1, -1, -1]]  # the edge channel
+    assert t[0, 1:].argmax(0).tolist() == [[0, 1, 2], [3, 3, 2]]  # the tones, one-hot
+    assert (t[0, 1:].sum(0) == 2 - 4).all()
+    np.testing.assert_array_equal(tensor_to_map(t, TONES), maps)
+    view = map_preview(maps[0], TONES)
+    assert view[..., 0].tolist() == [[64, 128, 0], [0, 255, 191]]  # black edges over grey tones
+    with pytest.raises(LganError, match="edge map tone 4 is out of range: the config has 4"):
+        map_to_tensor(np.full((2, 2), 132, np.uint8), TONES)
+    with pytest.raises(LganError, match="edge_tones must be 0"):
+        MapConfig(mode="edge", edge_tones=1)

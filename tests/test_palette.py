@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from lgan_video.imageops import to_tensor
-from lgan_video.maps import MapConfig, map_to_tensor
+from lgan_video.maps import MapConfig, extract_map, map_to_tensor
 from lgan_video.maps.segment import seg_map
 from lgan_video.models import MappingConfig
 from lgan_video.models.mapping import MappingNetwork
@@ -138,3 +138,64 @@ def test_palette_seed_walks_mix_the_seeds_looks(tmp_path, clip_mp4):
     np.testing.assert_array_equal(seeds, refs)
     np.testing.assert_array_equal(seeds[0], first[0])  # the walk starts on the first seed
     assert np.abs(seeds[-1].astype(int) - first[-1]).mean() > 1  # and ends elsewhere
+
+
+def test_edge_network_with_tones_paints_the_tones_and_ignores_the_edge_channel():
+    torch.manual_seed(0)
+    cfg = MappingConfig(map_channels=5, style_dim=16, base_channels=8, n_down=2, n_blocks=1,
+                        appearance_size=32, palette=True, palette_slots=4)
+    assert cfg.slots == 4 and cfg.style_length == 16 + 12
+    net = MappingNetwork(cfg).eval()
+    look = _quadrants([(20, 30, 160), (200, 40, 40), (90, 200, 90), (250, 240, 200)], 32)
+    mcfg = MapConfig(mode="edge", edge_tones=4)
+    maps = map_to_tensor(extract_map(look, mcfg), mcfg)
+    with torch.no_grad():
+        style = net.encode_style(to_tensor(look[None]))
+        out = net.translate(maps, style)
+        no_edges = net.translate(torch.cat([-torch.ones_like(maps[:, :1]), maps[:, 1:]], 1), style)
+    palette = style[:, 16:].unflatten(1, (4, 3))
+    torch.testing.assert_close(palette, slot_palette(to_tensor(look[None]), 4))
+    painted = paint(maps[:, 1:], palette).clamp(-0.98, 0.98)
+    torch.testing.assert_close(out, painted, atol=1e-5, rtol=0)  # at init: the tones painted
+    torch.testing.assert_close(no_edges, out, atol=1e-5, rtol=0)  # edges only reach the stem
+    assert net.stem[0][1].in_channels == 5 + 3
+    back = (out[0].permute(1, 2, 0).numpy() + 1) * 127.5
+    assert np.abs(back - look).mean() < 8
+    with pytest.raises(ValueError, match="palette_slots must be in 0..map_channels"):
+        MappingConfig(map_channels=1, palette_slots=2)
+
+
+def test_runs_that_predate_edge_tones_resume_without_them():
+    old = {"task": "mapping", "mode": "edge", "map": {"mode": "edge"}, "network": {"style_dim": 64}}
+    new = {**old, "edge_tones": 0, "map": {"mode": "edge", "edge_tones": 0},
+           "network": {"style_dim": 64, "palette_slots": 0}}
+    assert config_differences(old, new) == []
+    tones = {**old, "edge_tones": 4, "map": {"mode": "edge", "edge_tones": 4},
+             "network": {"style_dim": 64, "palette_slots": 4}}
+    assert config_differences(old, tones) == ["edge_tones: 0 -> 4", "map.edge_tones: 0 -> 4",
+                                              "network.palette_slots: 0 -> 4"]
+
+
+def test_edge_renders_with_tones_keep_the_inputs_light_and_dark(tmp_path, clip_mp4):
+    """Plain edges carry no light and dark: an untrained palette network paints the look's flat
+    mean colour. With tones it paints the frame's tones, so the render follows the input."""
+    from lgan_video.media import open_reader
+    from lgan_video.render import load_pipeline, render
+    from lgan_video.testing import TINY_G1, TINY_MAPPING, make_random_bundle
+
+    def luma(tones: int) -> tuple[np.ndarray, np.ndarray]:
+        bundle = make_random_bundle(tmp_path / f"b{tones}", TINY_G1, {**TINY_MAPPING, "palette": True},
+                                    None, modes=("edge",), work_size=64, edge_tones=tones)
+        pipe = load_pipeline(bundle, device="cpu", precision="fp32")
+        out = tmp_path / f"r{tones}.mp4"
+        render(clip_mp4, out, mode="edge", pipeline=pipe, stabilize=0.0, quiet=True)
+        with open_reader(out) as r, open_reader(clip_mp4, size=64) as src:
+            frames, inputs = np.stack(list(r)), np.stack(list(src))
+        assert frames.shape == (12, 64, 86, 3)
+        return frames.astype(float).mean(-1), inputs.astype(float).mean(-1)
+
+    flat, inputs = luma(0)
+    assert flat.std(axis=(1, 2)).max() < 1.5  # one colour per frame (up to the codec)
+    toned, _ = luma(4)
+    r = np.corrcoef(toned.ravel(), inputs.ravel())[0, 1]
+    assert r > 0.6

@@ -180,6 +180,12 @@ def test_recovery_loss_edge_and_seg():
     assert good < 1e-3 < 8 < bad
     onehot = torch.tensor([[[[1.0]], [[-1.0]]]])  # class 0 of 2
     assert L.recovery_loss(torch.tensor([[[[5.0]], [[-5.0]]]]), onehot).item() < 1e-3
+    # edge with tones: BCE on the edge channel plus CE over the tones
+    both = torch.cat([maps[..., :1], onehot], dim=1)  # edge, tone 0
+    logits = torch.tensor([[[[2.0]], [[0.5]], [[-0.5]]]])
+    expected = (L.recovery_loss(logits[:, :1], both[:, :1]) + L.recovery_loss(logits[:, 1:], onehot))
+    assert L.recovery_loss(logits, both, tones=True).item() == pytest.approx(expected.item())
+    assert expected.item() == pytest.approx(0.1269 + 0.3133, abs=1e-3)
 
 
 # --- one step per network ----------------------------------------------------------------------
@@ -210,12 +216,16 @@ def test_g1_step(loss, data_dir, tmp_path):
     assert ("gp" in losses) == (loss == "wgan-gp")
 
 
-@pytest.mark.parametrize("mode", ["edge", "seg"])
-def test_mapping_step(mode, data_dir, tmp_path):
+@pytest.mark.parametrize(("mode", "tones"), [("edge", 0), ("seg", 0), ("edge", 3)])
+def test_mapping_step(mode, tones, data_dir, tmp_path):
     from lgan_video.training.mapping import MappingOptions, MappingTask
 
-    opts = MappingOptions(mode=mode, classes=4, size=48, base_channels=8, n_blocks=2)
-    losses, changed = _one_step(MappingTask(opts), data_dir, tmp_path)
+    opts = MappingOptions(mode=mode, classes=4, size=48, base_channels=8, n_blocks=2,
+                          edge_tones=tones)
+    task = MappingTask(opts)
+    assert (task.map_cfg.channels, task.cfg.slots) == {("edge", 0): (1, 1), ("seg", 0): (4, 4),
+                                                       ("edge", 3): (4, 3)}[mode, tones]
+    losses, changed = _one_step(task, data_dir, tmp_path)
     assert changed == {"g": True, "d": True, "r": True}
     assert set(losses) == {"d_loss", "r_loss", "g_adv", "g_l1", "g_recovery", "g_fm"}
     assert losses["g_fm"] > 0  # two discriminator scales, real features differ from fake

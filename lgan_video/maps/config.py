@@ -12,6 +12,7 @@ from lgan_video.errors import LganError
 MODES = ("edge", "seg")
 COLOR_SPACES = ("lab", "rgb")
 MAX_CLASSES = 32
+EDGE_BIT = 128  # an edge pixel of an edge map with tones: tone + EDGE_BIT
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,12 @@ class MapConfig:
 
     ``canny_floor`` keeps dark or flat images from turning sensor noise into edges. Edges are
     then dilated to ``thickness`` pixels (1 = thin Canny lines). Output: 0/255.
+
+    Edge maps with tones (``mode="edge"``, ``edge_tones = T > 0``): the frame is also segmented
+    into ``T`` lightness tones exactly as seg mode would with ``classes = T`` (every ``seg_*``
+    and ``color_space`` field applies), and each pixel stores ``tone + EDGE_BIT`` (128) on an
+    edge, ``tone`` elsewhere: line art over a few flat tones, so the map carries the light and
+    dark that plain edges lack. ``edge_tones = 0``: plain 0/255 edges.
 
     Segmentation mode (``mode="seg"``): the frame is blurred (``seg_blur``), converted to
     ``color_space``, and k-means with ``classes`` centres runs on a colour histogram of a copy
@@ -59,6 +66,7 @@ class MapConfig:
     canny_floor: float = 20.0
     canny_percentile: float = 0.0
     thickness: int = 1
+    edge_tones: int = 0
     classes: int = 8
     color_space: str = "lab"
     seg_blur: float = 1.0
@@ -81,6 +89,9 @@ class MapConfig:
         _check_range("canny_percentile", self.canny_percentile, 0.0, 100.0, hi_open=True)
         _check_int("thickness", self.thickness, 1, 15)
         _check_int("classes", self.classes, 2, MAX_CLASSES)
+        _check_int("edge_tones", self.edge_tones, 0, MAX_CLASSES)
+        if self.edge_tones == 1:
+            raise LganError("map config: edge_tones must be 0 (plain edges) or at least 2, got 1")
         _check_range("seg_blur", self.seg_blur, 0.0, 20.0)
         _check_int("seg_size", self.seg_size, 8, 4096)
         _check_int("seg_iterations", self.seg_iterations, 1, 100)
@@ -93,8 +104,24 @@ class MapConfig:
 
     @property
     def channels(self) -> int:
-        """Channels of the network input: 1 for edge maps, ``classes`` (one-hot) for seg."""
-        return 1 if self.mode == "edge" else self.classes
+        """Channels of the network input: 1 for edge maps (plus ``edge_tones`` one-hot tone
+        channels), ``classes`` (one-hot) for seg."""
+        return 1 + self.tones if self.mode == "edge" else self.classes
+
+    @property
+    def tones(self) -> int:
+        """Tone labels of an edge map (``edge_tones`` in edge mode, else 0)."""
+        return self.edge_tones if self.mode == "edge" else 0
+
+    @property
+    def slots(self) -> int:
+        """Lightness slots a palette needs for these maps: seg classes, edge tones, or 1 (the
+        mean colour, for plain edges)."""
+        return self.classes if self.mode == "seg" else max(self.tones, 1)
+
+    def tone_config(self) -> MapConfig:
+        """The seg config that makes this edge config's tones (``classes = edge_tones``)."""
+        return dataclasses.replace(self, mode="seg", classes=self.edge_tones, edge_tones=0)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict of every field (``from_dict`` inverts it)."""

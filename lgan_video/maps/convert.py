@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from lgan_video.errors import LganError
-from lgan_video.maps.config import MapConfig
+from lgan_video.maps.config import EDGE_BIT, MapConfig
 
 # Kelly's colours of maximum contrast (minus white and black), then golden-angle hues.
 _KELLY = [
@@ -38,15 +38,23 @@ def map_to_tensor(
 
     Edge: one channel, 0 -> -1 and 255 -> 1 (linear in between). Seg: one-hot over
     ``cfg.classes`` channels with values in {-1, 1}; a label >= classes raises ``LganError``.
+    Edge with tones: the edge channel (-1 or 1), then the tones one-hot over ``cfg.edge_tones``.
     """
     batch = _check_maps(maps)
     t = torch.from_numpy(np.ascontiguousarray(batch)).to(device)
-    if cfg.mode == "edge":
+    if cfg.mode == "edge" and not cfg.tones:
         return t[:, None].to(dtype).div(127.5).sub(1.0)
-    top = int(batch.max()) if batch.size else 0
-    if top >= cfg.classes:
-        raise LganError(f"seg map has label {top} but the config has {cfg.classes} classes")
-    onehot = torch.nn.functional.one_hot(t.long(), cfg.classes)  # (B, H, W, C)
+    if cfg.tones:
+        _check_top(batch & (EDGE_BIT - 1), cfg.tones, "edge map tone")
+        edges = (t >= EDGE_BIT)[:, None].to(dtype).mul(2.0).sub(1.0)
+        return torch.cat([edges, _onehot(t & (EDGE_BIT - 1), cfg.tones, dtype)], dim=1)
+    _check_top(batch, cfg.classes, "seg map label")
+    return _onehot(t, cfg.classes, dtype)
+
+
+def _onehot(labels: torch.Tensor, k: int, dtype: torch.dtype) -> torch.Tensor:
+    """uint8 labels ``(B, H, W)``, all < k -> one-hot ``(B, k, H, W)`` in {-1, 1}."""
+    onehot = torch.nn.functional.one_hot(labels.long(), k)  # (B, H, W, k)
     return onehot.permute(0, 3, 1, 2).to(dtype).mul(2.0).sub(1.0)
 
 
@@ -54,13 +62,16 @@ def tensor_to_map(t: torch.Tensor, cfg: MapConfig) -> np.ndarray:
     """Inverse of :func:`map_to_tensor`: ``(B, cfg.channels, H, W)`` -> ``(B, H, W)`` uint8.
 
     Edge: 255 where the channel is > 0, else 0. Seg: argmax over channels (logits welcome).
+    Edge with tones: argmax over the tone channels, plus ``EDGE_BIT`` where the edge channel > 0.
     """
     if t.ndim != 4 or t.shape[1] != cfg.channels:
         raise LganError(
             f"expected a (B, {cfg.channels}, H, W) map tensor for {cfg.mode}, got {tuple(t.shape)}"
         )
     t = t.detach()
-    if cfg.mode == "edge":
+    if cfg.tones:
+        out = t[:, 1:].float().argmax(dim=1).to(torch.uint8) | (t[:, 0] > 0).to(torch.uint8) * EDGE_BIT
+    elif cfg.mode == "edge":
         out = (t[:, 0] > 0).to(torch.uint8).mul(255)
     else:
         out = t.float().argmax(dim=1).to(torch.uint8)
@@ -68,15 +79,25 @@ def tensor_to_map(t: torch.Tensor, cfg: MapConfig) -> np.ndarray:
 
 
 def map_preview(map_: np.ndarray, cfg: MapConfig) -> np.ndarray:
-    """``(H, W)`` uint8 map -> ``(H, W, 3)`` uint8 RGB: dark edges on white, or coloured labels."""
+    """``(H, W)`` uint8 map -> ``(H, W, 3)`` uint8 RGB: dark edges on white, coloured labels, or
+    black edges over grey tones (darkest tone 64, lightest 255)."""
     if not isinstance(map_, np.ndarray) or map_.dtype != np.uint8 or map_.ndim != 2:
         raise LganError(f"map preview: expected an (H, W) uint8 map, got {_describe(map_)}")
+    if cfg.tones:
+        tones = map_ & (EDGE_BIT - 1)
+        _check_top(tones, cfg.tones, "edge map tone")
+        grey = np.linspace(64, 255, cfg.tones).round().astype(np.uint8)[tones]
+        return np.repeat(np.where(map_ >= EDGE_BIT, 0, grey).astype(np.uint8)[..., None], 3, axis=2)
     if cfg.mode == "edge":
         return np.repeat((255 - map_)[..., None], 3, axis=2)
-    top = int(map_.max()) if map_.size else 0
-    if top >= cfg.classes:
-        raise LganError(f"seg map has label {top} but the config has {cfg.classes} classes")
+    _check_top(map_, cfg.classes, "seg map label")
     return palette(cfg.classes)[map_]
+
+
+def _check_top(labels: np.ndarray, k: int, what: str) -> None:
+    top = int(labels.max()) if labels.size else 0
+    if top >= k:
+        raise LganError(f"{what} {top} is out of range: the config has {k}")
 
 
 def _check_maps(maps: object) -> np.ndarray:

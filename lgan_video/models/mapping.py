@@ -39,8 +39,11 @@ class MappingConfig(JsonConfig):
             (:mod:`lgan_video.models.palette`), feed that picture to the translator beside the
             map, and predict the output as a correction of it (zero at initialisation). The
             style vector then carries the palette after the learned style
-            (``style_length = style_dim + 3 * map_channels``).
+            (``style_length = style_dim + 3 * slots``).
         lightness: how the palette ranks lightness, as the seg maps' ``color_space`` does.
+        palette_slots: the palette's lightness slots, painted from the last ``palette_slots``
+            map channels (edge maps with tones: the tone channels after the edge channel);
+            0 = ``map_channels`` (seg maps, and plain edges: one slot, the mean colour).
     """
 
     map_channels: int = 1
@@ -55,6 +58,7 @@ class MappingConfig(JsonConfig):
     d_scales: int = 1
     palette: bool = False
     lightness: str = "lab"
+    palette_slots: int = 0
 
     def __post_init__(self) -> None:
         for name in ("map_channels", "style_dim", "base_channels", "appearance_size",
@@ -67,6 +71,9 @@ class MappingConfig(JsonConfig):
             raise ValueError(f"n_blocks must be >= 0, got {self.n_blocks}")
         if self.appearance_size < 8:
             raise ValueError(f"appearance_size must be >= 8, got {self.appearance_size}")
+        if not 0 <= self.palette_slots <= self.map_channels:
+            raise ValueError(f"palette_slots must be in 0..map_channels ({self.map_channels}), "
+                             f"got {self.palette_slots}")
         if self.lightness not in LIGHTNESS_SPACES:
             raise ValueError(f"lightness must be one of {LIGHTNESS_SPACES}, got {self.lightness!r}")
 
@@ -76,9 +83,14 @@ class MappingConfig(JsonConfig):
         return 2**self.n_down
 
     @property
+    def slots(self) -> int:
+        """Lightness slots of the palette (``palette_slots``, or ``map_channels`` when 0)."""
+        return self.palette_slots or self.map_channels
+
+    @property
     def style_length(self) -> int:
         """Length of what :meth:`MappingNetwork.encode_style` returns (style, then palette)."""
-        return self.style_dim + (3 * self.map_channels if self.palette else 0)
+        return self.style_dim + (3 * self.slots if self.palette else 0)
 
 
 class StyleEncoder(nn.Module):
@@ -175,7 +187,7 @@ class MappingNetwork(nn.Module):
         style = self.style_encoder(appearance)
         if not self.cfg.palette:
             return style
-        palette = slot_palette(appearance, self.cfg.map_channels, self.cfg.lightness)
+        palette = slot_palette(appearance, self.cfg.slots, self.cfg.lightness)
         return torch.cat([style, palette.flatten(1).to(style.dtype)], dim=1)
 
     def translate(self, maps: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
@@ -190,8 +202,10 @@ class MappingNetwork(nn.Module):
             raise ValueError(f"map size {h}x{w} is not a multiple of {m} (pad it first)")
         painted = None
         if self.cfg.palette:
-            style, palette = style.split([self.cfg.style_dim, 3 * self.cfg.map_channels], dim=1)
-            painted = paint(maps, palette.unflatten(1, (self.cfg.map_channels, 3)))
+            k = self.cfg.slots
+            style, palette = style.split([self.cfg.style_dim, 3 * k], dim=1)
+            painted = paint(maps[:, maps.shape[1] - k:] if k > 1 else maps,
+                            palette.unflatten(1, (k, 3)))
             maps = torch.cat([maps, painted], dim=1)
         x = self.down(self.stem(maps))  # (B, C * 2**n_down, H / m, W / m)
         for block in self.blocks:

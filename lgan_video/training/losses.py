@@ -100,14 +100,17 @@ def feature_matching(fake: list[list[torch.Tensor]], real: list[list[torch.Tenso
     return torch.stack(terms).mean()
 
 
-def recovery_loss(logits: torch.Tensor, maps: torch.Tensor) -> torch.Tensor:
+def recovery_loss(logits: torch.Tensor, maps: torch.Tensor, tones: bool = False) -> torch.Tensor:
     """How well the recovery network gets the structure map back from a generated image.
 
     ``logits``: ``(B, C, H, W)`` from the recovery network; ``maps``: the input map tensor
     ``(B, C, H, W)`` as made by ``maps.map_to_tensor`` (edge: 1 channel in [-1, 1]; seg: one-hot in
-    {-1, 1}). Edges use binary cross-entropy on the logit, segments cross-entropy over classes.
+    {-1, 1}; edge with ``tones``: the edge channel, then one-hot tones). Edges use binary
+    cross-entropy on the logit, segments and tones cross-entropy over classes (summed with tones).
     """
     logits = logits.float()
+    if tones:
+        return recovery_loss(logits[:, :1], maps[:, :1]) + recovery_loss(logits[:, 1:], maps[:, 1:])
     if maps.shape[1] == 1:
         target = (maps.float() + 1.0) * 0.5  # {-1, 1} -> {0, 1}
         return F.binary_cross_entropy_with_logits(logits, target)

@@ -66,24 +66,27 @@ class MappingOptions:
     zoom: float = 1.0
     palette: bool = True
     canny_percentile: float = 85.0
+    edge_tones: int = 0
 
     def map_config(self):
         from lgan_video.maps import MapConfig
 
         if self.mode == "edge":
-            return MapConfig(mode="edge", canny_percentile=self.canny_percentile)
+            return MapConfig(mode="edge", canny_percentile=self.canny_percentile,
+                             edge_tones=self.edge_tones)
         return MapConfig(mode=self.mode, classes=self.classes)
 
     def network_config(self, map_channels: int):
         from lgan_video.models import MappingConfig
 
+        tones = self.edge_tones if self.mode == "edge" else 0
         try:
             cfg = MappingConfig(map_channels=map_channels, style_dim=self.style_dim,
                                 base_channels=self.base_channels, n_blocks=self.n_blocks,
                                 appearance_size=self.appearance_size,
                                 d_channels=self.base_channels, recovery_channels=self.base_channels,
                                 d_scales=self.d_scales, palette=self.palette,
-                                lightness=self.map_config().color_space)
+                                lightness=self.map_config().color_space, palette_slots=tones)
             parse_policy(self.augment)
             if self.zoom < 1:
                 raise ValueError(f"zoom must be >= 1, got {self.zoom}")
@@ -192,7 +195,7 @@ class MappingTask(Task):
     def r_step(self, maps, target, ctx: StepContext) -> dict[str, float]:
         """The recovery network learns to read the structure map off real images."""
         with ctx.autocast():
-            loss = L.recovery_loss(self.r(target), maps)
+            loss = L.recovery_loss(self.r(target), maps, self.map_cfg.tones > 0)
         ctx.optimize("r", loss, self.opt_r)
         return {"r_loss": loss.item()}
 
@@ -209,7 +212,7 @@ class MappingTask(Task):
                     + self.opts.fm_weight * fm)
             out = {"g_adv": adv.item(), "g_l1": rec.item(), "g_fm": fm.item()}
             if self.r is not None:
-                cyc = L.recovery_loss(self.r(fake), maps)
+                cyc = L.recovery_loss(self.r(fake), maps, self.map_cfg.tones > 0)
                 loss = loss + self.opts.recovery_weight * cyc
                 out["g_recovery"] = cyc.item()
         ctx.optimize("g", loss, self.opt_g, clip=10.0)

@@ -25,7 +25,8 @@ MUTABLE_KEYS = frozenset({
 # runs still resume when asked for it). ANY: not compared (its effect is in a nested key).
 ANY = object()
 ADDED_KEYS = {"palette": False, "network.palette": False, "network.lightness": "lab",
-              "canny_percentile": ANY, "map.canny_percentile": 0.0, "clean": 0.0}
+              "canny_percentile": ANY, "map.canny_percentile": 0.0, "clean": 0.0,
+              "edge_tones": 0, "map.edge_tones": 0, "network.palette_slots": 0}
 
 
 def read_options(run_dir: Path) -> dict[str, Any] | None:
