@@ -85,28 +85,32 @@ def _flops(fn) -> int:
 
 
 def network_rows(pipe, batch: int, dims: tuple[int, int], repeats: int, peak: float) -> list:
-    """GFLOP/frame, GFLOP/s and fraction of ``peak`` of each network of ``pipe``."""
+    """GFLOP/frame, GFLOP/s and fraction of ``peak`` of each network of ``pipe``, at the batch a
+    render passes it (``Pipeline.chunk_size``: smaller on the CPU; G1 and the style encoders
+    at ``batch``)."""
     w, h = dims
+    chunk = pipe.chunk_size(batch, h, w)
     dev = pipe.device
     z = torch.randn(batch, pipe.z_dim)
     looks = pipe.generate(z)
     cases = {"g1": lambda: pipe.generate(z)}
     for mode in pipe.modes:
         net = pipe.mapping(mode)
-        maps = torch.rand(batch, net.cfg.map_channels, h, w) * 2 - 1
-        style = pipe.styles(list(z), mode)
+        maps = torch.rand(chunk, net.cfg.map_channels, h, w) * 2 - 1
+        style = pipe.styles(list(z[:chunk]), mode)
         cases[f"style-{mode}"] = lambda net=net: _ctx(pipe, lambda: net.encode_style(pipe._in(looks)))
         cases[f"mapping-{mode}"] = lambda net=net, maps=maps, style=style: _ctx(
             pipe, lambda: pipe._paint(net, maps, style))
     if pipe.bundle.sr is not None:
-        small = torch.rand(batch, 3, h, w) * 2 - 1
+        small = torch.rand(chunk, 3, h, w) * 2 - 1
         cases["sr"] = lambda: pipe.upscale(small)
     rows = []
     for name, fn in cases.items():
-        flops = _flops(fn) / batch
-        seconds = _time(fn, dev, repeats) / batch
+        n = chunk if name.startswith(("mapping", "sr")) else batch
+        flops = _flops(fn) / n
+        seconds = _time(fn, dev, repeats) / n
         gflops = flops / seconds / 1e9
-        rows.append({"network": name, "gflop_per_frame": round(flops / 1e9, 4),
+        rows.append({"network": name, "batch": n, "gflop_per_frame": round(flops / 1e9, 4),
                      "ms_per_frame": round(seconds * 1e3, 3), "gflop_per_s": round(gflops, 2),
                      "fraction_of_peak": round(gflops / peak, 3)})
     return rows
@@ -150,15 +154,9 @@ def _work_maps(pipe, clip: Path, mode: str, work: int) -> np.ndarray:
 
 
 def _run_networks(pipe, maps: np.ndarray, style: torch.Tensor, mode: str) -> np.ndarray:
-    """The mapping network and SR on uint8 maps ``(B, h, w)``: uint8 frames, as in a render."""
-    from lgan_video.imageops import to_uint8
-    from lgan_video.maps import map_to_tensor
-
-    cfg = pipe.bundle.map_configs[mode]
-    with torch.inference_mode(), pipe.precision.context():
-        x = map_to_tensor(maps, cfg, pipe.device, pipe.dtype)
-        out = pipe.upscale(pipe._paint(pipe.mapping(mode), x, style))
-    return to_uint8(out)
+    """The mapping network and SR on uint8 maps ``(B, h, w)``: uint8 frames, as in a render
+    (``Pipeline.paint_frames``: in cache-sized chunks on the CPU)."""
+    return pipe.paint_frames(maps, style, mode)[0]
 
 
 def _networks_alone(pipe, clip: Path, mode: str, batch: int, work: int) -> float:
@@ -282,9 +280,9 @@ def _print(report: dict) -> None:
     for r in report["results"]:
         print(f"\n## {r['precision']} ({r['memory_format']}): 3x3 conv peak "
               f"{r['conv3x3_peak_gflop_per_s']:.1f} GFLOP/s")
-        print(f"{'network':<14}{'GFLOP/frame':>12}{'ms/frame':>10}{'GFLOP/s':>10}{'of peak':>9}")
+        print(f"{'network':<14}{'batch':>6}{'GFLOP/frame':>12}{'ms/frame':>10}{'GFLOP/s':>10}{'of peak':>9}")
         for n in r["networks"]:
-            print(f"{n['network']:<14}{n['gflop_per_frame']:>12.4f}{n['ms_per_frame']:>10.2f}"
+            print(f"{n['network']:<14}{n['batch']:>6}{n['gflop_per_frame']:>12.4f}{n['ms_per_frame']:>10.2f}"
                   f"{n['gflop_per_s']:>10.1f}{n['fraction_of_peak']:>9.0%}")
         print(f"{'mode':<6}{'end-to-end fps':>16}{'networks fps':>14}{'naive fps':>11}"
               f"{'e2e/net':>9}{'e2e/naive':>11}")

@@ -75,12 +75,14 @@ def _nbytes(x) -> int:
 
 def estimate_render(pipe, work: tuple[int, int], mode: str, batch_size: int, upscale: bool,
                     stages: bool) -> MemoryEstimate:
-    """Memory of ``Pipeline.render`` at working size ``work`` (W, H) with ``batch_size`` frames."""
+    """Memory of ``Pipeline.render`` at working size ``work`` (W, H) with ``batch_size`` frames
+    (activations for the frames the networks take at once: ``Pipeline.chunk_size``)."""
     px = work[0] * work[1]
+    chunk = pipe.chunk_size(batch_size, work[1], work[0])
     scale = pipe.scale if upscale else 1
     out_px = px * scale * scale * (4 if stages else 1)  # stages: four panels side by side
     per_px = _mapping_per_pixel(pipe, mode) + (_sr_per_pixel(pipe) if upscale else 0.0)
-    device = LIVE_FACTOR * batch_size * per_px * px + batch_size * out_px * 3 * 8  # + to_uint8
+    device = LIVE_FACTOR * chunk * per_px * px + chunk * out_px * 3 * 8  # + to_uint8
     decoded_px = px * scale * scale if stages else px
     host = (DECODED_QUEUE * decoded_px * 3 + 2 * batch_size * (px + decoded_px * 3 * stages)
             + MAP_BYTES_PER_PIXEL[mode] * px + (OUTPUT_QUEUE + 2 * batch_size) * out_px * 3)

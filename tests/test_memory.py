@@ -82,11 +82,11 @@ def test_an_address_space_limit_is_respected(tmp_path, clip_mp4, tiny_bundle):
     out = tmp_path / "o.mp4"
     proc = subprocess.run(
         [sys.executable, "-m", "lgan_video", "render", str(clip_mp4), "--model", str(tiny_bundle),
-         "-o", str(out), "--size", "1200", "-q"],
+         "-o", str(out), "--size", "3000", "-q"],
         env=_env(), capture_output=True, text=True, timeout=120,
         preexec_fn=_limit_address_space(limit))
     assert proc.returncode == 1 and proc.stdout == "", proc.stderr
-    m = re.fullmatch(r"Error: --size 1200 needs about ([\d.]+) GB of memory \(1600x1200 working "
+    m = re.fullmatch(r"Error: --size 3000 needs about ([\d.]+) GB of memory \(4000x3000 working "
                      r"frames, batch 8\) but ([\d.]+) GB is available; lower --size or "
                      r"--batch-size\n", proc.stderr)
     assert m, proc.stderr

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lgan_video.models.config import JsonConfig
-from lgan_video.models.layers import StyleNorm, reflect_conv, sn_conv
+from lgan_video.models.layers import InstanceNorm, StyleNorm, reflect_conv, sn_conv
 from lgan_video.models.palette import LIGHTNESS_SPACES, paint, slot_palette
 
 
@@ -144,7 +144,7 @@ class _UpStage(nn.Module):
 
 
 def _down_stage(c_in: int, c_out: int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, 2, 1), nn.InstanceNorm2d(c_out), nn.ReLU(True))
+    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, 2, 1), InstanceNorm(), nn.ReLU(True))
 
 
 class MappingNetwork(nn.Module):
@@ -162,7 +162,7 @@ class MappingNetwork(nn.Module):
         c, s = cfg.base_channels, cfg.style_dim
         self.style_encoder = StyleEncoder(cfg)
         self.stem = nn.Sequential(
-            reflect_conv(cfg.map_channels + 3 * cfg.palette, c, 7), nn.InstanceNorm2d(c), nn.ReLU(True)
+            reflect_conv(cfg.map_channels + 3 * cfg.palette, c, 7), InstanceNorm(), nn.ReLU(True)
         )
         self.down = nn.Sequential(*[_down_stage(c * 2**i, c * 2 ** (i + 1)) for i in range(cfg.n_down)])
         bottleneck = c * 2**cfg.n_down
@@ -292,7 +292,7 @@ class RecoveryNetwork(nn.Module):
         c = cfg.recovery_channels
 
         def conv(c_in: int, c_out: int, stride: int = 1) -> list[nn.Module]:
-            return [nn.Conv2d(c_in, c_out, 3, stride, 1), nn.InstanceNorm2d(c_out), nn.ReLU(True)]
+            return [nn.Conv2d(c_in, c_out, 3, stride, 1), InstanceNorm(), nn.ReLU(True)]
 
         self.encoder = nn.Sequential(*conv(3, c), *conv(c, 2 * c, 2), *conv(2 * c, 4 * c, 2))
         self.blocks = nn.ModuleList([nn.Sequential(*conv(4 * c, 4 * c), nn.Conv2d(4 * c, 4 * c, 3, 1, 1))
