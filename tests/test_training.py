@@ -360,3 +360,22 @@ def test_a_diverging_run_stops_before_checkpointing_nan(data_dir, tmp_path, monk
     assert state["step"] == 2
     assert all(torch.isfinite(v).all() for v in state["modules"]["g"].values()
                if v.is_floating_point())
+
+
+def test_palette_k_means_runs_once_per_mapping_step(data_dir, tmp_path, monkeypatch):
+    """D's and G's passes share one palette per step; it is the palette each would compute."""
+    import lgan_video.models.mapping as mapping_module
+    from lgan_video.training.mapping import MappingOptions, MappingTask
+
+    task = MappingTask(MappingOptions(mode="seg", classes=4, size=48, base_channels=8, n_blocks=1))
+    calls = []
+    real = mapping_module.slot_palette
+    monkeypatch.setattr(mapping_module, "slot_palette",
+                        lambda *a, **k: calls.append(a[0].shape) or real(*a, **k))
+    losses, _ = _one_step(task, data_dir, tmp_path)
+    assert calls == [(4, 3, 64, 64)] and np.isfinite(losses["g_l1"])
+    batch = task.to_device(task.collate([task.dataset[(i, 0)] for i in range(2)]), torch.device("cpu"))
+    with torch.no_grad():
+        shared = task.g(batch["map"], batch["appearance"], task.g.palette_of(batch["appearance"]))
+        own = task.g(batch["map"], batch["appearance"])
+    assert torch.equal(shared, own)

@@ -175,20 +175,34 @@ class MappingNetwork(nn.Module):
             nn.init.zeros_(self.to_rgb[-1].weight)
             nn.init.zeros_(self.to_rgb[-1].bias)
 
-    def encode_style(self, appearance: torch.Tensor) -> torch.Tensor:
-        """``(B, 3, h, w)`` in [-1, 1] -> style ``(B, cfg.style_length)``: the learned style, then
-        (with ``cfg.palette``) the flattened palette; resized to ``appearance_size`` first.
-        Linear mixes of these vectors mix looks (and palettes)."""
+    def _appearance(self, appearance: torch.Tensor) -> torch.Tensor:
         size = self.cfg.appearance_size
         if appearance.shape[-2:] != (size, size):
             appearance = F.interpolate(
                 appearance, size=(size, size), mode="bilinear", align_corners=False, antialias=True
             )
+        return appearance
+
+    def palette_of(self, appearance: torch.Tensor) -> torch.Tensor:
+        """The flattened palette ``(B, 3 * cfg.slots)`` of appearance ``(B, 3, h, w)`` in [-1, 1],
+        as :meth:`encode_style` appends it (k-means on the CPU, not differentiable): training
+        computes it once per step for both of its passes."""
+        appearance = self._appearance(appearance)
+        return slot_palette(appearance, self.cfg.slots, self.cfg.lightness).flatten(1)
+
+    def encode_style(self, appearance: torch.Tensor, palette: torch.Tensor | None = None
+                     ) -> torch.Tensor:
+        """``(B, 3, h, w)`` in [-1, 1] -> style ``(B, cfg.style_length)``: the learned style, then
+        (with ``cfg.palette``) the flattened palette (``palette`` when given, else
+        :meth:`palette_of`); resized to ``appearance_size`` first. Linear mixes of these vectors
+        mix looks (and palettes)."""
+        appearance = self._appearance(appearance)
         style = self.style_encoder(appearance)
         if not self.cfg.palette:
             return style
-        palette = slot_palette(appearance, self.cfg.slots, self.cfg.lightness)
-        return torch.cat([style, palette.flatten(1).to(style.dtype)], dim=1)
+        if palette is None:
+            palette = self.palette_of(appearance)
+        return torch.cat([style, palette.to(style.dtype)], dim=1)
 
     def translate(self, maps: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         """Maps ``(B, C, H, W)`` in [-1, 1] + style ``(B, cfg.style_length)`` -> image
@@ -217,9 +231,10 @@ class MappingNetwork(nn.Module):
             x = x + torch.atanh(painted.to(x.dtype).clamp(-0.98, 0.98))
         return torch.tanh(x)
 
-    def forward(self, maps: torch.Tensor, appearance: torch.Tensor) -> torch.Tensor:
-        """``translate(maps, encode_style(appearance))``."""
-        return self.translate(maps, self.encode_style(appearance))
+    def forward(self, maps: torch.Tensor, appearance: torch.Tensor,
+                palette: torch.Tensor | None = None) -> torch.Tensor:
+        """``translate(maps, encode_style(appearance, palette))``."""
+        return self.translate(maps, self.encode_style(appearance, palette))
 
 
 class PatchDiscriminator(nn.Module):

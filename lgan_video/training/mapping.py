@@ -158,10 +158,14 @@ class MappingTask(Task):
 
     def train_step(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, float]:
         maps, appearance, target = batch["map"], batch["appearance"], batch["target"]
-        out = self.d_step(maps, appearance, target, ctx)
+        palette = None
+        if self.cfg.palette:  # k-means of each appearance: once per step, for D's and G's pass
+            with torch.no_grad():
+                palette = self.g.palette_of(appearance)
+        out = self.d_step(maps, appearance, target, ctx, palette)
         if self.r is not None:
             out.update(self.r_step(maps, target, ctx))
-        out.update(self.g_step(maps, appearance, target, ctx))
+        out.update(self.g_step(maps, appearance, target, ctx, palette))
         return out
 
     def _judge(self, maps, images):
@@ -169,11 +173,11 @@ class MappingTask(Task):
         maps, images = diff_augment([maps, images], self.policy, rgb=[False, True])
         return self.d.features(maps, images)
 
-    def d_step(self, maps, appearance, target, ctx: StepContext) -> dict[str, float]:
+    def d_step(self, maps, appearance, target, ctx: StepContext, palette=None) -> dict[str, float]:
         """(map, target) is real, (map, G(map, appearance)) fake; one D pass over both."""
         with ctx.autocast():
             with torch.no_grad():
-                fake = self.g(maps, appearance).to(target.dtype)
+                fake = self.g(maps, appearance, palette).to(target.dtype)
             feats = self._judge(torch.cat([maps, maps]), torch.cat([target, fake]))
         loss = torch.stack([L.d_lsgan(*f[-1].float().chunk(2)) for f in feats]).mean()
         ctx.optimize("d", loss, self.opt_d)
@@ -199,13 +203,13 @@ class MappingTask(Task):
         ctx.optimize("r", loss, self.opt_r)
         return {"r_loss": loss.item()}
 
-    def g_step(self, maps, appearance, target, ctx: StepContext) -> dict[str, float]:
+    def g_step(self, maps, appearance, target, ctx: StepContext, palette=None) -> dict[str, float]:
         """Adversarial + L1 to the target + recovery of the input map from the output."""
         self.d.requires_grad_(False)
         if self.r is not None:
             self.r.requires_grad_(False)
         with ctx.autocast():
-            fake = self.g(maps, appearance)
+            fake = self.g(maps, appearance, palette)
             adv, fm = self._adversarial(maps, target.to(fake.dtype), fake)
             rec = L.l1(fake, target)
             loss = (self.opts.gan_weight * adv + self.opts.l1_weight * rec
