@@ -13,6 +13,8 @@ their ratios are comparable even on a busy machine):
   (``end_to_end``, with ``--stabilize`` as render's default), of the mapping + SR networks alone
   on the same frames (``networks``), and of a naive loop (decode, map, networks at batch 1,
   encode, one frame at a time, no overlap, no stabilization).
+- ``stages``: per mode, each stage of a render run alone in turn (decode, structure maps, motion
+  analysis, networks, stabilizing blend, encode), ms per frame and share: where the time goes.
 - ``training``: images/s of one full training iteration (D + G steps, optimizer steps) of each
   network's CPU default recipe (``benchmarks/train_speed.py``'s configs, with ``--train-batch``).
 - ``peak_rss_mb``: the process's peak resident memory at the end.
@@ -193,6 +195,55 @@ def _naive(pipe, clip: Path, mode: str, work: int, out: Path) -> float:
     return time.perf_counter() - t0
 
 
+def stage_rows(pipe, clip: Path, mode: str, batch: int, work: int, tmp: Path,
+               stabilize: float) -> dict:
+    """Where a render's time goes: each stage run alone, one after the other, in ms per frame
+    (decode at the working size; resize and structure map; motion analysis for stabilization;
+    the networks in chunks; the stabilizing blend; encode). On an idle machine the sum is what
+    one core would need per frame, and the networks' share bounds what overlapping the other
+    stages can gain over a naive loop."""
+    from lgan_video.latents import seed_latent
+    from lgan_video.maps import MapExtractor
+    from lgan_video.media import open_reader, open_writer
+    from lgan_video.pipeline import _resize, work_dims
+    from lgan_video.stabilize import FlowBlender, MotionAnalyzer
+
+    t = {}
+    start = time.perf_counter()
+    with open_reader(clip, size=work) as reader:
+        frames = [np.ascontiguousarray(f) for f in reader]
+        fps = reader.fps
+    t["decode"] = time.perf_counter() - start
+    dims = work_dims(frames[0].shape[1], frames[0].shape[0], work)
+    extractor = MapExtractor(dataclasses.replace(pipe.bundle.map_configs[mode], temporal=0.5))
+    start = time.perf_counter()
+    maps = np.stack([extractor(_resize(f, dims)) for f in frames])
+    t["maps"] = time.perf_counter() - start
+    analyzer = MotionAnalyzer(stabilize)
+    start = time.perf_counter()
+    motions = [analyzer(_resize(f, dims)) for f in frames]
+    t["motion"] = time.perf_counter() - start
+    style = pipe.styles([seed_latent(0, pipe.z_dim)] * batch, mode)
+    pipe.paint_frames(maps[:batch], style, mode)  # warm-up
+    start = time.perf_counter()
+    outs = [pipe.paint_frames(maps[i:i + batch], style[:len(maps[i:i + batch])], mode)[0]
+            for i in range(0, len(maps), batch)]
+    t["networks"] = time.perf_counter() - start
+    outs = list(np.concatenate(outs))
+    blender = FlowBlender()
+    start = time.perf_counter()
+    outs = [blender(o, m) for o, m in zip(outs, motions, strict=True)]
+    t["blend"] = time.perf_counter() - start
+    start = time.perf_counter()
+    with open_writer(tmp / f"{mode}_stages.mp4", fps, overwrite=True) as writer:
+        for o in outs:
+            writer.write(o)
+    t["encode"] = time.perf_counter() - start
+    total = sum(t.values())
+    return {"mode": mode, "ms_per_frame": {k: round(v / len(frames) * 1e3, 2) for k, v in t.items()},
+            "share": {k: round(v / total, 3) for k, v in t.items()}}
+
+
 def _train_images_per_s(name: str, device, precision: str, steps: int, batch: int | None) -> float:
     from lgan_video.training.distributed import DistInfo
     from lgan_video.training.loop import StepContext, to_memory_format
@@ -232,6 +283,8 @@ def measure(args, precision: str, model: Path | str, clip: Path, tmp: Path) -> d
               "networks": network_rows(pipe, args.batch_size, dims, args.repeats, peak)}
     report["render"] = render_rows(pipe, clip, args.frames, args.batch_size, work, tmp,
                                    args.threads, args.stabilize)
+    report["stages"] = [stage_rows(pipe, clip, mode, args.batch_size, work, tmp, args.stabilize)
+                        for mode in pipe.modes]
     if args.train_steps:
         report["training"] = [
             {"network": name, "batch": args.train_batch or CASES[name][1],
@@ -290,6 +343,9 @@ def _print(report: dict) -> None:
             print(f"{m['mode']:<6}{m['end_to_end_fps']:>16.1f}{m['networks_fps']:>14.1f}"
                   f"{m['naive_fps']:>11.1f}{m['end_to_end_vs_networks']:>9.2f}"
                   f"{m['end_to_end_vs_naive']:>11.2f}")
+        for st in r.get("stages", []):
+            print(f"stages {st['mode']:<5} ms/frame: " + ", ".join(
+                f"{k} {v:.1f} ({st['share'][k]:.0%})" for k, v in st["ms_per_frame"].items()))
         for t in r.get("training", []):
             print(f"train {t['network']:<8} batch {t['batch']:>3}: {t['images_per_s']:.2f} images/s")
     print(f"\npeak RSS {report['peak_rss_mb']:.0f} MB")
