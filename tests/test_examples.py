@@ -77,3 +77,38 @@ def test_speed_benchmark_writes_every_figure(tiny_bundle, tmp_path):
     assert [n["gflop_per_frame"] for n in fp32["networks"]] == [n["gflop_per_frame"] for n in bf16["networks"]]
     assert report["peak_rss_mb"] > 50
     assert "3x3 conv peak" in proc.stdout and "end-to-end fps" in proc.stdout
+    stages = {st["mode"]: st for st in fp32["stages"]}
+    assert list(stages) == ["edge", "seg"]
+    for st in stages.values():
+        assert list(st["ms_per_frame"]) == ["decode", "maps", "motion", "networks", "blend", "encode"]
+        assert all(v > 0 for v in st["ms_per_frame"].values())
+        assert sum(st["share"].values()) == pytest.approx(1.0, abs=0.01)
+    assert {n["network"]: n["batch"] for n in fp32["networks"]}["sr"] == 2  # the chunk: whole batch here
+
+
+def test_replace_mapping_swaps_one_network_and_keeps_the_others(tiny_bundle, tmp_path):
+    import cv2
+
+    from lgan_video.bundle import load_bundle
+    from lgan_video.synthetic import scene_array
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for i, img in enumerate(scene_array(4, 48, 48, seed=1)):
+        cv2.imwrite(str(data / f"{i}.png"), img[:, :, ::-1])
+    run = tmp_path / "run"
+    proc = _run("-m", "lgan_video", "train", "mapping", data, "--out", run, "--mode", "edge",
+                "--edge-tones", "3", "--size", "32", "--d-scales", "1", "--base-channels", "4", "--n-blocks", "0",
+                "--batch-size", "2", "--steps", "1", "--workers", "0", "--eval-every", "0", "-q",
+                cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "new"
+    proc = _run(ROOT / "examples" / "replace_mapping.py", tiny_bundle, run, out, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    old_meta, new_meta = (json.loads((p / "bundle.json").read_text()) for p in (tiny_bundle, out))
+    for name in ("g1", "mapping-seg", "sr"):
+        assert new_meta["networks"][name]["sha256"] == old_meta["networks"][name]["sha256"], name
+    assert new_meta["networks"]["mapping-edge"]["map"]["edge_tones"] == 3
+    assert new_meta["work_size"] == old_meta["work_size"]
+    bundle = load_bundle(out)
+    assert bundle.map_configs["edge"].channels == bundle.mappings["edge"].cfg.map_channels == 4
