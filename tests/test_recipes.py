@@ -94,8 +94,8 @@ def test_mapping_crop_too_small_for_scales():
     from lgan_video.training.mapping import MappingOptions
 
     with pytest.raises(LganError, match="--size 32 is too small for --d-scales 2"):
-        MappingOptions(size=32).network_config(1)
-    assert MappingOptions(size=48).network_config(1).d_scales == 2
+        MappingOptions(size=32).network_config()
+    assert MappingOptions(size=48).network_config().d_scales == 2
 
 
 def test_mapping_zoom_levels(tmp_path):

@@ -163,10 +163,10 @@ def g1(resolution: str, **kw) -> None:
 @click.option("--canny-percentile", type=FiniteFloat(0.0, 99.9), default=85.0, show_default=True,
               help="Edge mode: Canny's high threshold is this percentile of the gradient "
                    "magnitude (0: the median rule of the first default model).")
-@click.option("--edge-tones", type=click.IntRange(0, 32), default=0, show_default=True,
+@click.option("--edge-tones", type=click.IntRange(0, 32), default=4, show_default=True,
               help="Edge mode: the map also carries this many lightness tones (k-means, as seg "
                    "maps), so renders keep light and dark: line art over flat tones (0: edges "
-                   "only).")
+                   "only, the first default models' maps).")
 def mapping(**kw) -> None:
     """Train a mapping network: structure maps + appearance -> image.
 
@@ -174,10 +174,10 @@ def mapping(**kw) -> None:
     Examples:
       lgan-video train mapping photos/ --out runs/map_edge --mode edge
       lgan-video train mapping clip.mp4 --out runs/map_seg --mode seg --classes 8 --cache-maps
-      lgan-video train mapping photos/ --out runs/map_lines --mode edge --edge-tones 4
+      lgan-video train mapping photos/ --out runs/map_lines --mode edge --edge-tones 0  # lines only
       # the first default model's pix2pix recipe:
       lgan-video train mapping art/ --out runs/old --mode edge --d-scales 1 --fm-weight 0 \\
-          --augment none --no-palette --canny-percentile 0
+          --augment none --no-palette --canny-percentile 0 --edge-tones 0
     """
     from lgan_video.training.mapping import MappingOptions, train_mapping
 

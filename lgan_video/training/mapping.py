@@ -66,7 +66,7 @@ class MappingOptions:
     zoom: float = 1.0
     palette: bool = True
     canny_percentile: float = 85.0
-    edge_tones: int = 0
+    edge_tones: int = 4
 
     def map_config(self):
         from lgan_video.maps import MapConfig
@@ -76,17 +76,18 @@ class MappingOptions:
                              edge_tones=self.edge_tones)
         return MapConfig(mode=self.mode, classes=self.classes)
 
-    def network_config(self, map_channels: int):
+    def network_config(self):
+        """The mapping network's config for these options' maps (their channels and tones)."""
         from lgan_video.models import MappingConfig
 
-        tones = self.edge_tones if self.mode == "edge" else 0
+        map_cfg = self.map_config()
         try:
-            cfg = MappingConfig(map_channels=map_channels, style_dim=self.style_dim,
+            cfg = MappingConfig(map_channels=map_cfg.channels, style_dim=self.style_dim,
                                 base_channels=self.base_channels, n_blocks=self.n_blocks,
                                 appearance_size=self.appearance_size,
                                 d_channels=self.base_channels, recovery_channels=self.base_channels,
                                 d_scales=self.d_scales, palette=self.palette,
-                                lightness=self.map_config().color_space, palette_slots=tones)
+                                lightness=map_cfg.color_space, palette_slots=map_cfg.tones)
             parse_policy(self.augment)
             if self.zoom < 1:
                 raise ValueError(f"zoom must be >= 1, got {self.zoom}")
@@ -108,7 +109,7 @@ class MappingTask(Task):
 
     def __init__(self, opts: MappingOptions) -> None:
         self.opts, self.map_cfg = opts, opts.map_config()
-        self.cfg = opts.network_config(self.map_cfg.channels)
+        self.cfg = opts.network_config()
         self.collate = collate_mapping
         self.policy = parse_policy(opts.augment)
 
