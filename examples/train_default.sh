@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Retrains the default model shipped in lgan_video/assets/default (v2) with the exact commands that
+# Retrains the default model shipped in lgan_video/assets/default (v3) with the exact commands that
 # made it: the small-data recipes (the defaults of `lgan-video train`: palette mapping, gradient-rule
-# edges, multi-scale D + feature matching, DiffAugment; FastGAN-style G1; SR with mixed
+# edges with 4 tones, multi-scale D + feature matching, DiffAugment; FastGAN-style G1; SR with mixed
 # degradations and clean downscales) on photos and cartoon frames from Debian packages (examples/datasets), for a 192 px
 # working size and SR x2 to 384 px.
 #
@@ -47,15 +47,20 @@ $LGAN train g1 "$DATA/mix/train" --out "$RUNS/g1" --resolution 64 --channels 256
 # rows (docs/ABLATION.md round 3), resumed.
 $LGAN train mapping "$DATA/mix/train" --out "$RUNS/mapping_seg_small" --mode seg --size 128 \
   --base-channels 16 --n-blocks 4 --batch-size 4 --steps "${SEG_STEPS:-2500}" "${common[@]}" &
-$LGAN train mapping "$DATA/mix/train" --out "$RUNS/mapping_edge_small" --mode edge --size 128 \
-  --base-channels 16 --n-blocks 4 --batch-size 4 --steps "${EDGE_STEPS:-3800}" "${common[@]}" &
+# Edge maps with 4 lightness tones (v3; v2 shipped plain edges, mapping_edge_small, 3,800 steps).
+# This run is the ablation's edge_tones row (docs/ABLATION.md round 4: 1,800 CPU seconds, one
+# thread), which stopped at EDGE_STEPS; v3 is v2 with its edge network replaced by this one
+# (examples/replace_mapping.py), so G1, seg and SR are v2's, trained to the step counts here.
+$LGAN train mapping "$DATA/mix/train" --out "$RUNS/mapping_edge_tones" --mode edge --size 128 \
+  --edge-tones 4 --base-channels 16 --n-blocks 4 --batch-size 4 --steps "${EDGE_STEPS:-EDGE_TONES_STEPS}" \
+  "${common[@]}" &
 # SR: 70 % of pairs only downscaled (antialiased or plain), 30 % blurred/noisy/JPEG. (A 32-channel,
 # 4-block run with every pair degraded, $RUNS/sr, lost to bicubic on clean held-out downscales.)
 $LGAN train sr "$DATA/mix/train" --out "$RUNS/sr_clean" --scale 2 --channels 16 --blocks 2 \
   --patch 64 --batch-size 16 --degrade --clean 0.7 --steps "${SR_STEPS:-10600}" "${common[@]}" &
 wait
 
-$LGAN export --g1 "$RUNS/g1" --mapping "$RUNS/mapping_edge_small" --mapping "$RUNS/mapping_seg_small" \
+$LGAN export --g1 "$RUNS/g1" --mapping "$RUNS/mapping_edge_tones" --mapping "$RUNS/mapping_seg_small" \
   --sr "$RUNS/sr_clean" -o "$RUNS/bundle" --half --work-size 192 --overwrite
 $LGAN eval g1 "$RUNS/bundle" "$DATA/mix/train" --n 1000 --json > "$RUNS/eval_g1.json"
 for mode in seg edge; do

@@ -160,6 +160,18 @@ def load_bundle(
     return Bundle(g1, mappings, map_configs, sr, meta, path, work_size=meta["work_size"])
 
 
+def bundle_map_config(path: str | Path, mode: str):
+    """The :class:`~lgan_video.maps.MapConfig` a bundle's ``mode`` network was trained with, read
+    from ``bundle.json`` alone (no weights loaded); LganError when the bundle has no such mode."""
+    path = Path(path)
+    nets = _read_meta(path)["networks"]
+    name = f"mapping-{mode}"
+    if name not in nets:
+        modes = [n.removeprefix("mapping-") for n in nets if n.startswith("mapping-")]
+        raise LganError(f"bundle {path} has no {mode!r} mapping network (it has: {', '.join(modes)})")
+    return _map_config(path, name, nets[name])
+
+
 def _read_meta(path: Path) -> dict[str, Any]:
     """Parse, check and upgrade ``bundle.json``."""
     if not path.exists():

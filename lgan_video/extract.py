@@ -19,19 +19,25 @@ def extract_maps(
     temporal: float = 0.5,
     overwrite: bool = False,
     quiet: bool = False,
+    model: str | Path = "default",
 ) -> dict:
     """Write the structure maps of ``input``'s frames to ``output`` (MP4/GIF/WebP/PNG folder).
 
-    Maps come from :class:`lgan_video.maps.MapExtractor` (``mode`` ``edge`` or ``seg``,
-    ``temporal`` stabilization in [0, 1)) and are written as their previews: edges dark on white,
-    segments colour-coded, at the reader's rate (source fps / ``stride``). Returns a JSON-safe
-    summary: input, output, mode, frames, fps, width, height, seconds.
+    Maps come from :class:`lgan_video.maps.MapExtractor` with the map config of ``model``'s
+    ``mode`` network (``edge`` or ``seg``: the maps a render with that model computes), with
+    ``temporal`` stabilization in [0, 1), and are written as their previews: edges dark on white
+    (over grey tones when the model's edge maps carry tones), segments colour-coded, at the
+    reader's rate (source fps / ``stride``). Returns a JSON-safe summary: input, output, mode,
+    frames, fps, width, height, seconds.
     """
-    from lgan_video.maps import MapConfig, MapExtractor, map_preview
+    import dataclasses
+
+    from lgan_video.bundle import bundle_map_config, resolve_model
+    from lgan_video.maps import MapExtractor, map_preview
     from lgan_video.media import check_output, open_reader, open_writer
 
     check_output(output, [input], overwrite)
-    cfg = MapConfig(mode=mode, temporal=temporal)
+    cfg = dataclasses.replace(bundle_map_config(resolve_model(model), mode), temporal=temporal)
     t0 = time.perf_counter()
     with open_reader(input, start=start, max_frames=max_frames, stride=stride, size=size) as reader:
         extractor = MapExtractor(cfg)

@@ -52,16 +52,29 @@ def test_extract_writes_all_frames(tmp_path, clip_mp4, out_name, args, frames, f
         assert info.fps == fps
 
 
-def test_extract_previews_look_like_maps(tmp_path, clip_mp4):
-    assert _run("extract", clip_mp4, tmp_path / "e", "--frames", "2", "-q").exit_code == 0
-    assert _run("extract", clip_mp4, tmp_path / "s", "--frames", "2", "--mode", "seg",
-                "-q").exit_code == 0
-    with open_reader(tmp_path / "e") as r:
-        edge = next(iter(r))
-    with open_reader(tmp_path / "s") as r:
-        seg = next(iter(r))
+def test_extract_previews_look_like_maps(tmp_path, clip_mp4, tiny_bundle):
+    from lgan_video.testing import TINY_G1, TINY_MAPPING, make_random_bundle
+
+    toned = make_random_bundle(tmp_path / "toned", TINY_G1, TINY_MAPPING, None, modes=("edge",),
+                               work_size=64, edge_tones=4)
+    for name, model, mode in [("e", tiny_bundle, "edge"), ("s", tiny_bundle, "seg"),
+                              ("t", toned, "edge")]:
+        res = _run("extract", clip_mp4, tmp_path / name, "--frames", "2", "--mode", mode,
+                   "--model", model, "-q")
+        assert res.exit_code == 0, res.output
+    def first(name: str) -> np.ndarray:
+        with open_reader(tmp_path / name) as r:
+            return next(iter(r))
+
+    edge, seg, tones = (first(n) for n in "est")
     assert edge.mean() > 200 and (edge.min(axis=2) < 64).sum() > 100      # dark lines on white
     assert len(np.unique(seg.reshape(-1, 3), axis=0)) >= 3                # colour-coded regions
+    grey = tones[..., 0][tones[..., 0] > 40]  # lossless PNGs: black lines over 4 grey tones
+    assert set(np.unique(grey)) <= {64, 128, 191, 255} and len(np.unique(grey)) >= 3
+    assert (tones[..., 0] == 0).sum() > 100
+    res = _run("extract", clip_mp4, tmp_path / "x", "--mode", "seg", "--model", toned)
+    assert res.exit_code == 1 and res.output.startswith("Error: bundle ") and \
+        "has no 'seg' mapping network (it has: edge)" in res.output
 
 
 def _assert_one_line_error(res, path_text):

@@ -75,6 +75,8 @@ def _seconds(value: float | None) -> str:
 @stride_option
 @click.option("--temporal", type=FiniteFloat(0.0, 0.95), default=0.5, show_default=True,
               help="Map stabilization over time (0 = none).")
+@click.option("--model", default="default", show_default=True, metavar="PATH|default",
+              help="Bundle whose map settings to use (the maps its render computes).")
 @overwrite_option
 @json_option
 @common_options
@@ -82,7 +84,8 @@ def extract(input: Path, output: str, as_json: bool, **kw) -> None:
     """Write the structure maps of INPUT's frames to OUTPUT.
 
     OUTPUT's suffix picks the format: .mp4, .gif, .webp, or a folder of PNGs (no suffix or a
-    trailing slash). Maps are what the mapping network sees, drawn for people.
+    trailing slash). Maps are what the mapping network of --model sees, drawn for people
+    (edge maps with tones: dark lines over grey tones).
 
     \b
     Examples:
