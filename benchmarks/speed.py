@@ -347,7 +347,7 @@ def _print(report: dict) -> None:
             print(f"stages {st['mode']:<5} ms/frame: " + ", ".join(
                 f"{k} {v:.1f} ({st['share'][k]:.0%})" for k, v in st["ms_per_frame"].items()))
         for t in r.get("training", []):
-            print(f"train {t['network']:<8} batch {t['batch']:>3}: {t['images_per_s']:.2f} images/s")
+            print(f"train {t['network']:<16} batch {t['batch']:>3}: {t['images_per_s']:.2f} images/s")
     print(f"\npeak RSS {report['peak_rss_mb']:.0f} MB")
 
 

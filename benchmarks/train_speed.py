@@ -7,9 +7,13 @@ is mixed (CUDA: bf16 or fp16; CPUs with native bf16: bf16 autocast) each network
 it (amp on) and in fp32 (amp off); elsewhere only fp32. channels_last as in training.
 
 Configs (the CLI defaults unless noted):
-    g1       64x64, channels 256 (CLI default 512), hinge, attention, batch 16
-    mapping  edge maps, 128x128 crops, base_channels 32, 9 blocks, recovery on, batch 4
-    sr       x2, 64x64 HR patches, channels 32, 4 blocks, L1 only, batch 16
+    g1               64x64, channels 256 (CLI default 512), hinge, attention, batch 16
+    mapping          the first recipe, which issue 9's "today" figures measured: plain edge maps,
+                     128x128 crops, base_channels 32, 9 blocks, one PatchGAN, no feature matching,
+                     no DiffAugment, no palette, recovery on, batch 4
+    mapping-default  the same size with today's defaults: palette, edge maps with 4 tones,
+                     2-scale PatchGAN + feature matching, DiffAugment
+    sr               x2, 64x64 HR patches, channels 32, 4 blocks, L1 only, batch 16
 
 Examples:
     python benchmarks/train_speed.py
@@ -38,7 +42,10 @@ from lgan_video.training.sr import SROptions, SRTask
 
 CASES = {
     "g1": (lambda: G1Task(G1Options(resolution=64, channels=256)), 16),
-    "mapping": (lambda: MappingTask(MappingOptions(mode="edge", size=128)), 4),
+    "mapping": (lambda: MappingTask(MappingOptions(
+        mode="edge", size=128, d_scales=1, fm_weight=0.0, augment="none", palette=False,
+        edge_tones=0, canny_percentile=0.0)), 4),
+    "mapping-default": (lambda: MappingTask(MappingOptions(mode="edge", size=128)), 4),
     "sr": (lambda: SRTask(SROptions(scale=2, patch=64)), 16),
 }
 
