@@ -52,7 +52,7 @@ $LGAN train mapping "$DATA/mix/train" --out "$RUNS/mapping_seg_small" --mode seg
 # thread), which stopped at EDGE_STEPS; v3 is v2 with its edge network replaced by this one
 # (examples/replace_mapping.py), so G1, seg and SR are v2's, trained to the step counts here.
 $LGAN train mapping "$DATA/mix/train" --out "$RUNS/mapping_edge_tones" --mode edge --size 128 \
-  --edge-tones 4 --base-channels 16 --n-blocks 4 --batch-size 4 --steps "${EDGE_STEPS:-EDGE_TONES_STEPS}" \
+  --edge-tones 4 --base-channels 16 --n-blocks 4 --batch-size 4 --steps "${EDGE_STEPS:-2250}" \
   "${common[@]}" &
 # SR: 70 % of pairs only downscaled (antialiased or plain), 30 % blurred/noisy/JPEG. (A 32-channel,
 # 4-block run with every pair degraded, $RUNS/sr, lost to bicubic on clean held-out downscales.)

@@ -31,6 +31,11 @@ log = logging.getLogger(__name__)
 # fp32 alike). GPUs take the whole batch.
 CPU_CHUNK_PIXELS = 140_000
 
+DEFAULT_INK = 0.5
+"""Edge mode: how much the lines of the edge map darken the translation (``out * (1 - ink)`` on
+edge pixels, before SR). Networks trained on photos learn not to draw lines (targets have none);
+the ink puts them back as a drawing would have them."""
+
 
 def work_dims(width: int, height: int, work_size: int) -> tuple[int, int]:
     """(W, H) with the short side ``work_size`` and the aspect ratio kept (long side even).
@@ -188,6 +193,7 @@ class Pipeline:
         upscale: bool = True,
         references: list[np.ndarray] | None = None,
         stabilize: float = DEFAULT_STRENGTH,
+        ink: float = DEFAULT_INK,
     ) -> Iterator[np.ndarray]:
         """Stylize a frame stream: one uint8 output frame per uint8 ``(H, W, 3)`` input, in order.
 
@@ -202,7 +208,7 @@ class Pipeline:
 
         ``stabilize`` in [0, 1] is the strength of flow-guided stabilization of the output
         (:mod:`lgan_video.stabilize`; 0 = off). Scene cuts reset the maps' temporal state and
-        the stabilization.
+        the stabilization. ``ink`` in [0, 1]: see :meth:`paint_frames`.
         """
         from lgan_video.maps import MapExtractor
         from lgan_video.stabilize import FlowBlender, MotionAnalyzer
@@ -224,7 +230,7 @@ class Pipeline:
             z = [_next_latent(latent_iter) for _ in batch]
             style = (self.styles(z, mode) if ref_styles is None
                      else torch.stack(z).to(ref_styles) @ ref_styles)  # (B, S)
-            yield from self._render_batch(batch, style, mode, map_cfg, stages, upscale, blender)
+            yield from self._render_batch(batch, style, mode, stages, upscale, blender, ink)
 
     @torch.inference_mode()
     def reference_styles(self, images: list[np.ndarray], mode: str) -> torch.Tensor:
@@ -247,11 +253,15 @@ class Pipeline:
 
     @torch.inference_mode()
     def paint_frames(self, maps: np.ndarray, style: torch.Tensor, mode: str, upscale: bool = True,
-                     translations: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+                     translations: bool = False, ink: float = DEFAULT_INK,
+                     ) -> tuple[np.ndarray, np.ndarray | None]:
         """uint8 maps ``(B, h, w)`` + styles ``(B, S)`` -> uint8 frames ``(B, sh, sw, 3)``
         (translated, then upscaled unless ``upscale=False``) and, with ``translations`` and
         ``upscale``, the uint8 translations ``(B, h, w, 3)`` (else None). Runs in
-        :meth:`chunk_size` chunks."""
+        :meth:`chunk_size` chunks. Edge mode: ``ink`` in [0, 1] darkens the translation on the
+        map's edge pixels to ``(1 - ink)`` of its brightness (0 = off)."""
+        if not 0.0 <= ink <= 1.0:
+            raise LganError(f"ink must be in [0, 1], got {ink}")
         from lgan_video.maps import map_to_tensor
 
         cfg, net = self.bundle.map_configs[mode], self.mapping(mode)
@@ -261,6 +271,8 @@ class Pipeline:
             for i in range(0, len(maps), step):
                 x = map_to_tensor(maps[i:i + step], cfg, self.device, self.dtype)
                 translated = self._paint(net, x, style[i:i + step])
+                if ink and cfg.mode == "edge":
+                    translated = _ink(translated, x[:, :1], ink)
                 if upscale:
                     if translations:
                         mids.append(to_uint8(translated))
@@ -268,13 +280,14 @@ class Pipeline:
                 outs.append(to_uint8(translated))
         return np.concatenate(outs), (np.concatenate(mids) if mids else None)
 
-    def _render_batch(self, batch, style, mode, cfg, stages, upscale, blender):
+    def _render_batch(self, batch, style, mode, stages, upscale, blender, ink):
         """One batch of :meth:`render`: list of (frame, map, motion) + styles (B, S) -> uint8
         outputs, stabilized by ``blender``."""
         from lgan_video.maps import map_preview
 
+        cfg = self.bundle.map_configs[mode]
         maps = np.stack([m for _, m, _ in batch])  # (B, h, w) uint8
-        out, mid = self.paint_frames(maps, style, mode, upscale, translations=stages)
+        out, mid = self.paint_frames(maps, style, mode, upscale, translations=stages, ink=ink)
         result = [blender(o, motion) for o, (_, _, motion) in zip(out, batch, strict=True)]
         if not stages:
             return result
@@ -332,6 +345,13 @@ def _cached(cache: OrderedDict, latents: list[torch.Tensor], compute) -> torch.T
     while len(cache) > _CACHE_SIZE:
         cache.popitem(last=False)
     return out
+
+
+def _ink(images: torch.Tensor, edges: torch.Tensor, ink: float) -> torch.Tensor:
+    """Images ``(B, 3, H, W)`` in [-1, 1] darkened to ``1 - ink`` of their brightness where the
+    edge channel ``(B, 1, H, W)`` is positive."""
+    keep = 1.0 - ink * (edges > 0).to(images.dtype)
+    return (images + 1.0) * keep - 1.0
 
 
 def _pad_reflect(x: torch.Tensor, pad_h: int, pad_w: int) -> torch.Tensor:

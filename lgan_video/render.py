@@ -14,6 +14,7 @@ from pathlib import Path
 
 from lgan_video.errors import LganError
 from lgan_video.progress import progress
+from lgan_video.pipeline import DEFAULT_INK
 from lgan_video.stabilize import DEFAULT_STRENGTH
 
 
@@ -96,6 +97,7 @@ def render(
     temporal: float = 0.5,
     style: tuple[str | Path, ...] = (),
     stabilize: float = DEFAULT_STRENGTH,
+    ink: float = DEFAULT_INK,
     overwrite: bool = False,
     quiet: bool = False,
     pipeline=None,
@@ -107,7 +109,8 @@ def render(
     (reference pictures) replaces G1: the look walks through the pictures instead, with the same
     period. ``size`` is the short side the mapping network works at (default: the bundle's);
     ``temporal`` stabilizes the structure maps and ``stabilize`` (0..1) the output frames along
-    the input's optical flow (0 = off). ``precision``: auto, fp32, bf16 or fp16
+    the input's optical flow (0 = off). ``ink`` (0..1) darkens the translation along the edge
+    map's lines in edge mode (0 = the network's output as it is). ``precision``: auto, fp32, bf16 or fp16
     (:mod:`lgan_video.devices`); ``threads``: the CPU threads to use (None: the cores available).
     ``pipeline`` reuses an already loaded :class:`~lgan_video.pipeline.Pipeline` (``model``,
     ``device`` and ``precision`` are then unused; ``threads`` still sets ffmpeg's share).
@@ -139,7 +142,7 @@ def render(
         frames = pipe.render(
             _prefetched(reader), mode=mode, latents=latents, batch_size=batch_size,
             work_size=size, stages=stages, upscale=upscale, map_temporal=temporal,
-            references=references, stabilize=stabilize,
+            references=references, stabilize=stabilize, ink=ink,
         )
         written, frame_size = _encode(frames, output, reader, audio and input, overwrite, quiet,
                                       ffmpeg_threads)

@@ -37,12 +37,13 @@ def test_default_bundle_files_match_their_checksums():
     assert bundle.map_configs["seg"].classes == bundle.mappings["seg"].cfg.map_channels == 8
     assert bundle.mappings["seg"].cfg.palette and bundle.mappings["edge"].cfg.palette
     assert bundle.map_configs["edge"].canny_percentile == 85.0
+    assert bundle.map_configs["edge"].edge_tones == 4 == bundle.mappings["edge"].cfg.palette_slots
 
 
 # Per-channel mean and std of 4 rendered frames of scene_array(4, 160, 120, seed=0), seed 0,
 # no temporal or flow stabilization, float32: (mean RGB, std RGB). Re-pin when assets/default changes.
 PINNED = {
-    "edge": ([219.15, 218.42, 182.79], [23.93, 24.36, 29.15]),
+    "edge": ([229.35, 231.48, 211.72], [30.47, 24.97, 27.34]),  # v3: tones, ink 0.5
     "seg": ([232.04, 233.15, 214.92], [20.68, 18.76, 32.58]),
 }
 

@@ -93,7 +93,31 @@ def _render(pipe, frames, mode: str = "seg", seeds=(3,)) -> np.ndarray:
     # Every option that shapes the output is explicit, so a changed default does not move the pins.
     latents = iter_latents(list(seeds), 2, z_dim=16)
     return np.stack(list(pipe.render(iter(frames), mode, latents, batch_size=2, work_size=64,
-                                     map_temporal=0.0, upscale=True, stabilize=0.0)))
+                                     map_temporal=0.0, upscale=True, stabilize=0.0, ink=0.0)))
+
+
+def test_ink_halves_the_brightness_of_exactly_the_edge_pixels(pipe):
+    frames = scene_array(2, 96, 72, seed=7)
+
+    def run(ink: float) -> np.ndarray:
+        latents = iter_latents([3], 2, z_dim=16)
+        return np.stack(list(pipe.render(iter(frames), "edge", latents, work_size=64,
+                                         map_temporal=0.0, upscale=False, stabilize=0.0,
+                                         ink=ink))).astype(int)
+
+    plain, inked = run(0.0), run(0.5)
+    cfg = pipe.bundle.map_configs["edge"]
+    from lgan_video.pipeline import _resize
+
+    edges = np.stack([extract_map(_resize(f, (86, 64)), cfg) for f in frames]) == 255
+    assert 0.02 < edges.mean() < 0.5
+    np.testing.assert_array_equal(inked[~edges], plain[~edges])  # elsewhere untouched
+    np.testing.assert_allclose(inked[edges], plain[edges] * 0.5, atol=1.01)  # half as bright
+    seg = list(pipe.render(iter(frames), "seg", iter_latents([3], 2, z_dim=16), work_size=64,
+                           upscale=False, stabilize=0.0, ink=1.0))
+    assert np.array_equal(np.stack(seg), np.stack(list(pipe.render(
+        iter(frames), "seg", iter_latents([3], 2, z_dim=16), work_size=64, upscale=False,
+        stabilize=0.0, ink=0.0))))  # seg mode has no lines to ink
 
 
 @pytest.mark.parametrize("mode, pixels, means", [
