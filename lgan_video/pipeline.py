@@ -21,6 +21,7 @@ from lgan_video.bundle import Bundle, load_bundle, resolve_model
 from lgan_video.devices import Precision, pick_device, resolve_precision
 from lgan_video.errors import LganError
 from lgan_video.imageops import to_uint8
+from lgan_video.ink import DEFAULT_INK, ink_lines
 from lgan_video.stabilize import DEFAULT_STRENGTH
 
 log = logging.getLogger(__name__)
@@ -31,10 +32,6 @@ log = logging.getLogger(__name__)
 # fp32 alike). GPUs take the whole batch.
 CPU_CHUNK_PIXELS = 140_000
 
-DEFAULT_INK = 0.5
-"""Edge mode: how much the lines of the edge map darken the translation (``out * (1 - ink)`` on
-edge pixels, before SR). Networks trained on photos learn not to draw lines (targets have none);
-the ink puts them back as a drawing would have them."""
 
 
 def work_dims(width: int, height: int, work_size: int) -> tuple[int, int]:
@@ -272,7 +269,7 @@ class Pipeline:
                 x = map_to_tensor(maps[i:i + step], cfg, self.device, self.dtype)
                 translated = self._paint(net, x, style[i:i + step])
                 if ink and cfg.mode == "edge":
-                    translated = _ink(translated, x[:, :1], ink)
+                    translated = ink_lines(translated, x[:, :1], ink)
                 if upscale:
                     if translations:
                         mids.append(to_uint8(translated))
@@ -345,13 +342,6 @@ def _cached(cache: OrderedDict, latents: list[torch.Tensor], compute) -> torch.T
     while len(cache) > _CACHE_SIZE:
         cache.popitem(last=False)
     return out
-
-
-def _ink(images: torch.Tensor, edges: torch.Tensor, ink: float) -> torch.Tensor:
-    """Images ``(B, 3, H, W)`` in [-1, 1] darkened to ``1 - ink`` of their brightness where the
-    edge channel ``(B, 1, H, W)`` is positive."""
-    keep = 1.0 - ink * (edges > 0).to(images.dtype)
-    return (images + 1.0) * keep - 1.0
 
 
 def _pad_reflect(x: torch.Tensor, pad_h: int, pad_w: int) -> torch.Tensor:

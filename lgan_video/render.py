@@ -13,8 +13,8 @@ from fractions import Fraction
 from pathlib import Path
 
 from lgan_video.errors import LganError
+from lgan_video.ink import DEFAULT_INK
 from lgan_video.progress import progress
-from lgan_video.pipeline import DEFAULT_INK
 from lgan_video.stabilize import DEFAULT_STRENGTH
 
 

@@ -209,3 +209,11 @@ def test_batching_is_exact_on_the_cpu(pipe):
     outs = [np.stack(list(pipe.render(iter(frames), "edge", itertools.repeat(_z()[0]),
                                       batch_size=n, map_temporal=0.0))) for n in (1, 5)]
     np.testing.assert_allclose(outs[0].astype(int), outs[1], atol=1)
+
+
+def test_cli_ink_default_is_the_library_default():
+    from lgan_video.commands.render import render
+    from lgan_video.ink import DEFAULT_INK
+
+    option = next(p for p in render.params if p.name == "ink")
+    assert option.default == DEFAULT_INK == 0.5

@@ -103,7 +103,7 @@ def test_eval_commands_on_tiny_runs(tmp_path):
     for args in (["g1", "--resolution", "32", "--channels", "32"],
                  ["sr", "--channels", "8", "--blocks", "1", "--patch", "24"],
                  ["mapping", "--mode", "edge", "--size", "32", "--d-scales", "1", "--base-channels", "8",
-                  "--n-blocks", "1"]):
+                  "--n-blocks", "1", "--edge-tones", "0"]):  # plain edges: the flat start
         res = runner.invoke(cli, ["train", args[0], str(data), "--out", str(tmp_path / args[0]),
                                   *fast, *args[1:]])
         assert res.exit_code == 0, res.output

@@ -188,7 +188,7 @@ def test_edge_renders_with_tones_keep_the_inputs_light_and_dark(tmp_path, clip_m
                                     None, modes=("edge",), work_size=64, edge_tones=tones)
         pipe = load_pipeline(bundle, device="cpu", precision="fp32")
         out = tmp_path / f"r{tones}.mp4"
-        render(clip_mp4, out, mode="edge", pipeline=pipe, stabilize=0.0, quiet=True)
+        render(clip_mp4, out, mode="edge", pipeline=pipe, stabilize=0.0, ink=0.0, quiet=True)
         with open_reader(out) as r, open_reader(clip_mp4, size=64) as src:
             frames, inputs = np.stack(list(r)), np.stack(list(src))
         assert frames.shape == (12, 64, 86, 3)

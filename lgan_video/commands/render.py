@@ -20,6 +20,7 @@ from lgan_video.commands.options import (
     stride_option,
     threads_option,
 )
+from lgan_video.ink import DEFAULT_INK
 
 model_option = click.option(
     "--model", default="default", show_default=True, metavar="PATH|default",
@@ -67,7 +68,7 @@ def render_options(f):
         click.option("--stabilize", type=click.FloatRange(0.0, 1.0), default=0.9,
                      show_default=True,
                      help="Output stabilization along the input's optical flow (0 = off)."),
-        click.option("--ink", type=click.FloatRange(0.0, 1.0), default=0.5, show_default=True,
+        click.option("--ink", type=click.FloatRange(0.0, 1.0), default=DEFAULT_INK, show_default=True,
                      help="Edge mode: darken the painting along the edge map's lines by this "
                           "much (0 = the network's output alone)."),
         device_option, precision_option, threads_option, start_option, frames_option,
