@@ -108,7 +108,8 @@ class ReflectPad(nn.ReflectionPad2d):
 
     CPU autocast runs reflection padding in fp32, so a bf16 activation went bf16 -> fp32 (pad)
     -> bf16 (the conv after it): two extra copies of every activation around each reflect-padded
-    conv, 28 % of the bf16 mapping network's CPU time in a profile. Padding copies values, so the
+    conv. In a one-thread profile of the bf16 mapping network, copies and padding fell from 42 %
+    of its CPU time (copy 28 %, padding 14 %) to 28 % (23 %, 5 %). Padding copies values, so the
     output is bit-identical either way.
     """
 
