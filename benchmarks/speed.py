@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from render_speed import input_dims, make_clip  # noqa: E402
 from train_speed import CASES, _source  # noqa: E402
 
-from lgan_video.devices import pick_device, resolve_precision, thread_budget  # noqa: E402
+from lgan_video.devices import pick_device, thread_budget  # noqa: E402
 
 
 def _sync(device: torch.device) -> None:
@@ -246,7 +246,7 @@ def stage_rows(pipe, clip: Path, mode: str, batch: int, work: int, tmp: Path,
 
 def _train_images_per_s(name: str, device, precision: str, steps: int, batch: int | None) -> float:
     from lgan_video.training.distributed import DistInfo
-    from lgan_video.training.loop import StepContext, to_memory_format
+    from lgan_video.training.loop import StepContext, to_memory_format, training_precision
 
     make, default_batch = CASES[name]
     batch = batch or default_batch
@@ -254,7 +254,7 @@ def _train_images_per_s(name: str, device, precision: str, steps: int, batch: in
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as tmp:
         task.build(_source(), device, Path(tmp), seed=0)
-    prec = resolve_precision(device, precision, training=True)
+    prec = training_precision(task, device, precision)
     for module in task.modules().values():
         module.to(memory_format=prec.memory_format)
     ctx = StepContext(device, DistInfo(), prec)

@@ -36,7 +36,7 @@ from lgan_video.synthetic import scene_frames
 from lgan_video.training.data import Source
 from lgan_video.training.distributed import DistInfo
 from lgan_video.training.g1 import G1Options, G1Task
-from lgan_video.training.loop import StepContext, to_memory_format
+from lgan_video.training.loop import StepContext, to_memory_format, training_precision
 from lgan_video.training.mapping import MappingOptions, MappingTask
 from lgan_video.training.sr import SROptions, SRTask
 
@@ -62,7 +62,7 @@ def _time_task(name: str, device: torch.device, amp: bool, steps: int) -> float:
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as tmp:
         task.build(_source(), device, Path(tmp), seed=0)
-    precision = resolve_precision(device, "auto" if amp else "fp32", training=True)
+    precision = training_precision(task, device, "auto" if amp else "fp32")
     for module in task.modules().values():
         module.to(memory_format=precision.memory_format)
     ctx = StepContext(device, DistInfo(), precision)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -379,3 +380,18 @@ def test_palette_k_means_runs_once_per_mapping_step(data_dir, tmp_path, monkeypa
         shared = task.g(batch["map"], batch["appearance"], task.g.palette_of(batch["appearance"]))
         own = task.g(batch["map"], batch["appearance"])
     assert torch.equal(shared, own)
+
+
+def test_mapping_trains_contiguous_on_the_cpu_and_the_others_channels_last():
+    from lgan_video.devices import resolve_precision
+    from lgan_video.training.loop import training_precision
+    from lgan_video.training.mapping import MappingOptions, MappingTask
+    from lgan_video.training.sr import SROptions, SRTask
+
+    cpu = torch.device("cpu")
+    mapping, sr = MappingTask(MappingOptions(size=48)), SRTask(SROptions())
+    for name in ("fp32", "bf16"):
+        base = resolve_precision(cpu, name, training=True)
+        assert training_precision(mapping, cpu, name) == dataclasses.replace(base, channels_last=False)
+        assert training_precision(sr, cpu, name) == base  # channels_last where the CPU has it
+    assert mapping.channels_last(torch.device("cuda")) and sr.channels_last(cpu)

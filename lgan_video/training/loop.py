@@ -136,6 +136,10 @@ class Task(ABC):
         """Fewest usable images the task can train on."""
         return 1
 
+    def channels_last(self, device: torch.device) -> bool:
+        """Whether this task trains faster in channels_last where the precision allows it."""
+        return True
+
     @abstractmethod
     def build(self, source: Source, device: torch.device, run_dir: Path, seed: int) -> None:
         """Create networks, optimizers, the training dataset and the evaluation data."""
@@ -217,7 +221,7 @@ class _Trainer:
     def _start(self, resumable: bool, source: Source) -> Path:
         seed_all(self.opts.seed)  # identical initial weights on every rank
         self.task.build(source, self.device, self.run_dir, self.opts.seed)
-        precision = resolve_precision(self.device, self.opts.precision, training=True)
+        precision = training_precision(self.task, self.device, self.opts.precision)
         self.ctx = StepContext(self.device, self.info, precision)
         if resumable:
             self._restore(ckpt.load_state(self.run_dir))
@@ -349,6 +353,15 @@ class _Trainer:
         else:  # a different number of processes: fresh per-rank streams
             seed_all(self.opts.seed + self.step * 1000 + self.info.rank)
         log.info("resumed %s at step %d", self.run_dir, self.step)
+
+
+def training_precision(task: Task, device: torch.device, precision: str) -> Precision:
+    """``resolve_precision(..., training=True)``, in channels_last only where ``task`` trains
+    faster so (:meth:`Task.channels_last`)."""
+    prec = resolve_precision(device, precision, training=True)
+    if prec.channels_last and not task.channels_last(device):
+        prec = dataclasses.replace(prec, channels_last=False)
+    return prec
 
 
 def to_memory_format(batch: Any, fmt: torch.memory_format) -> Any:

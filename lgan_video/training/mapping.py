@@ -120,6 +120,12 @@ class MappingTask(Task):
     def video_short_side(self) -> int:
         return self.opts.size
 
+    def channels_last(self, device: torch.device) -> bool:
+        # On the CPU PyTorch's instance norm returns NCHW, so a channels_last mapping step pays
+        # layout copies around every norm: bf16 training ran 18-23 % faster contiguous (fp32
+        # level) on this project's 2-core EPYC. SR and G1 train faster in channels_last.
+        return device.type != "cpu"
+
     def min_items(self) -> int:
         return 2
 
