@@ -28,10 +28,9 @@ log = logging.getLogger(__name__)
 
 # On the CPU a batch goes through the networks in chunks of about this many working-size pixels,
 # so that a chunk's activations stay in the caches: on this project's 2-core EPYC, SR at batch 8
-# of 192x352 frames took 1.7-2.1x the time per frame of batch 1-2, and mapping 1.4x (bf16 and
+# of 192x352 frames took 1.6-2.1x the time per frame of batch 1-2, and mapping 1.4x (bf16 and
 # fp32 alike). GPUs take the whole batch.
 CPU_CHUNK_PIXELS = 140_000
-
 
 
 def work_dims(width: int, height: int, work_size: int) -> tuple[int, int]:
