@@ -29,7 +29,8 @@ model_option = click.option(
 mode_option = click.option(
     "--mode", type=click.Choice(["edge", "seg"]), default="seg", show_default=True,
     help="Structure map the mapping network paints from: colour segments (layout, light and "
-         "dark: the default) or Canny edges (lines only).",
+         "dark: the default) or Canny edges (with the lightness tones the model's edge maps "
+         "carry; lines inked by --ink).",
 )
 device_option = click.option(
     "--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="auto",
@@ -108,6 +109,7 @@ def render(input: Path, output: Path | None, as_json: bool, **kw) -> None:
     Examples:
       lgan-video render clip.mp4
       lgan-video render clip.mp4 --mode edge --seeds 3,14,15 --style-period 2 -o out.gif
+      lgan-video render clip.mp4 --mode edge --ink 0.8   # darker outlines (0: none)
       lgan-video render frames/ --stages -o panel.mp4 --frames 48
       lgan-video render clip.mp4 --mode seg --style monet.jpg,ukiyoe.png --style-period 3
       lgan-video render talk.mov --size 256 --scale 2 --device cuda --batch-size 32
