@@ -20,14 +20,16 @@ from torch import nn
 
 from lgan_video.errors import LganError
 
-LIVE_FACTOR = 1.75
+LIVE_FACTOR = 2.0
 """Activation memory alive at once, relative to the largest (input + output) of one module:
 residual inputs, dense-block concatenations and the allocator's slack. Against the peak resident
 memory measured on a CPU (default and tiny bundles, 454x256 to 1364x768, batch 1 to 8) this
-estimate came out 0.97-1.26 times the measurement with contiguous fp32 networks. channels_last
-(oneDNN convolutions without reorder buffers) and bf16 autocast lower the peak: there it comes
-out about 1.5-2.1 times the measurement, erring on the safe side (``tests/test_memory.py``
-checks one point in fp32 and in bf16)."""
+estimate came out 0.97-1.26 times the measurement with contiguous fp32 networks. Activations are
+counted at the weights' size (fp32 on the CPU, also under bf16 autocast), over the frames the
+networks take at once (``Pipeline.chunk_size``): with channels_last and cache-sized chunks the
+estimate (then with a factor of 1.75) came out 1.06-1.17 times the measured peak in fp32 and
+1.30-1.63 in bf16 autocast; 2.0 keeps a margin above the fp32 peak (``tests/test_memory.py``
+checks one point in each)."""
 
 MAP_BYTES_PER_PIXEL = {"edge": 16, "seg": 96}
 """Working memory of one frame's structure map extraction (float features, distances, labels)."""
@@ -99,9 +101,11 @@ def _mapping_per_pixel(pipe, mode: str) -> float:
         kw = {"device": pipe.device, "dtype": pipe.dtype}
         maps = torch.zeros(1, net.cfg.map_channels, side, side, **kw)
         style = torch.zeros(1, net.cfg.style_length, **kw)
-        with pipe.precision.context():  # bf16 autocast halves the activations
-            _PER_PIXEL[net] = activation_bytes_per_pixel(
-                net, lambda: net.translate(maps, style), side * side)
+        # In the weights' dtype, without autocast: under CPU bf16 autocast the measured peak
+        # varied from 0.83 to 1.04 of a bf16-activation estimate (fp32 inputs and casts stay
+        # alive beside the bf16 ones), so activations count at the weights' size.
+        _PER_PIXEL[net] = activation_bytes_per_pixel(
+            net, lambda: net.translate(maps, style), side * side)
     return _PER_PIXEL[net]
 
 
@@ -111,8 +115,7 @@ def _sr_per_pixel(pipe) -> float:
         return 0.0
     if sr not in _PER_PIXEL:
         x = torch.zeros(1, 3, 32, 32, device=pipe.device, dtype=pipe.dtype)
-        with pipe.precision.context():
-            _PER_PIXEL[sr] = activation_bytes_per_pixel(sr, lambda: sr(x), 32 * 32)
+        _PER_PIXEL[sr] = activation_bytes_per_pixel(sr, lambda: sr(x), 32 * 32)  # as above
     return _PER_PIXEL[sr]
 
 
