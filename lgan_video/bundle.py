@@ -149,7 +149,9 @@ def load_bundle(
             mode = name.removeprefix("mapping-")
             map_configs[mode] = _map_config(path, name, entry)
             mappings[mode] = _load_network(path, name, entry)
-            if map_configs[mode].channels != mappings[mode].cfg.map_channels:
+            net_cfg = mappings[mode].cfg
+            if map_configs[mode].channels != net_cfg.map_channels or (
+                    net_cfg.palette and map_configs[mode].slots != net_cfg.slots):
                 raise LganError(f"bundle {path}: {name} map config and network channels differ")
     if not mappings:
         raise LganError(f"bundle {path} has no mapping network")

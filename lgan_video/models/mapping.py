@@ -218,8 +218,7 @@ class MappingNetwork(nn.Module):
         if self.cfg.palette:
             k = self.cfg.slots
             style, palette = style.split([self.cfg.style_dim, 3 * k], dim=1)
-            painted = paint(maps[:, maps.shape[1] - k:] if k > 1 else maps,
-                            palette.unflatten(1, (k, 3)))
+            painted = paint(maps[:, maps.shape[1] - k:], palette.unflatten(1, (k, 3)))
             maps = torch.cat([maps, painted], dim=1)
         x = self.down(self.stem(maps))  # (B, C * 2**n_down, H / m, W / m)
         for block in self.blocks:
