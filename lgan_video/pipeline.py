@@ -27,10 +27,12 @@ from lgan_video.stabilize import DEFAULT_STRENGTH
 log = logging.getLogger(__name__)
 
 # On the CPU a batch goes through the networks in chunks of about this many working-size pixels,
-# so that a chunk's activations stay in the caches: on this project's 2-core EPYC, SR at batch 8
-# of 192x352 frames took 1.6-2.1x the time per frame of batch 1-2, and mapping 1.4x (bf16 and
-# fp32 alike). GPUs take the whole batch.
-CPU_CHUNK_PIXELS = 140_000
+# so that a chunk's activations stay in the last-level cache: SR's widest dense concatenation
+# (80 channels) of one 192x344 frame is 21 MB in fp32, under this project's 32 MB L3; two frames
+# are not. Measured on the 2-core EPYC, 8 frames of 192x344 (mapping + SR, ms/frame): chunks of
+# one frame 63 (fp32) and 43 (bf16), of two frames 98 and 46; SR alone, fp32, 590 vs 912 ns per
+# pixel. GPUs take the whole batch.
+CPU_CHUNK_PIXELS = 70_000
 
 
 def work_dims(width: int, height: int, work_size: int) -> tuple[int, int]:

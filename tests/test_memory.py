@@ -55,11 +55,17 @@ def test_estimate_is_close_to_the_measured_peak(tiny_bundle, precision):
     assert 1.0 <= estimate / measured <= 2.5, (estimate, measured)
 
 
-def test_estimate_grows_with_pixels_and_batch(tiny_bundle):
+def test_estimate_grows_with_pixels_and_batch(tiny_bundle, monkeypatch):
     from lgan_video.memory import estimate_render
     from lgan_video.pipeline import Pipeline
 
     pipe = Pipeline.from_bundle(tiny_bundle, device="cpu")
+    monkeypatch.setattr("lgan_video.pipeline.CPU_CHUNK_PIXELS", 128 * 64)  # one small frame
+    one = estimate_render(pipe, (128, 64), "edge", 4, True, False)
+    eight = estimate_render(pipe, (128, 64), "edge", 8, True, False)
+    assert eight.device_bytes == one.device_bytes  # the networks take one frame at a time
+    assert eight.host_bytes > one.host_bytes  # the batch itself is still held
+    monkeypatch.setattr("lgan_video.pipeline.CPU_CHUNK_PIXELS", 10**9)  # the whole batch
     small = estimate_render(pipe, (128, 64), "edge", 4, True, False)
     wide = estimate_render(pipe, (256, 128), "edge", 4, True, False)
     big_batch = estimate_render(pipe, (128, 64), "edge", 8, True, False)

@@ -114,6 +114,24 @@ def test_sr_shapes_and_bicubic_start(scale):
     assert 0 < (y - bicubic).abs().mean() < 0.05  # untrained = bicubic plus a little detail
 
 
+
+@pytest.mark.parametrize("scale", [2, 3, 4])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_bicubic_upscale_matches_pytorch(scale, channels_last):
+    from lgan_video.models.sr import bicubic_taps, bicubic_upscale
+
+    assert torch.allclose(bicubic_taps(scale).sum(dim=1), torch.ones(scale, dtype=torch.float64))
+    x = torch.rand(2, 3, 7, 11, generator=torch.Generator().manual_seed(scale)) * 2 - 1
+    ref = F.interpolate(x, scale_factor=scale, mode="bicubic", align_corners=False)
+    if channels_last:
+        x = x.to(memory_format=torch.channels_last)
+    y = bicubic_upscale(x, scale)
+    assert y.shape == ref.shape and y.dtype == torch.float32
+    assert (y - ref).abs().max() < 4e-6
+    with torch.autocast("cpu", dtype=torch.bfloat16):  # the skip stays fp32 under autocast
+        y = bicubic_upscale(x, scale)
+    assert y.dtype == torch.float32 and (y - ref).abs().max() < 4e-6
+
 def test_sr_config_validation():
     with pytest.raises(ValueError, match="scale"):
         SRConfig(scale=5)
