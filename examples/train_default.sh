@@ -50,7 +50,7 @@ $LGAN train mapping "$DATA/mix/train" --out "$RUNS/mapping_seg_small" --mode seg
 # Edge maps with 4 lightness tones (v3; v2 shipped plain edges, mapping_edge_small, 3,800 steps).
 # This run is the ablation's edge_tones row (docs/ABLATION.md round 4: 1,800 CPU seconds, one
 # thread), which stopped at EDGE_STEPS; v3 is v2 with its edge network replaced by this one
-# (examples/replace_mapping.py), so G1, seg and SR are v2's, trained to the step counts here.
+# (examples/replace_network.py), so G1, seg and SR are v2's, trained to the step counts here.
 $LGAN train mapping "$DATA/mix/train" --out "$RUNS/mapping_edge_tones" --mode edge --size 128 \
   --edge-tones 4 --base-channels 16 --n-blocks 4 --batch-size 4 --steps "${EDGE_STEPS:-2250}" \
   "${common[@]}" &

@@ -86,7 +86,7 @@ def test_speed_benchmark_writes_every_figure(tiny_bundle, tmp_path):
     assert {n["network"]: n["batch"] for n in fp32["networks"]}["sr"] == 2  # the chunk: whole batch here
 
 
-def test_replace_mapping_swaps_one_network_and_keeps_the_others(tiny_bundle, tmp_path):
+def test_replace_network_swaps_a_mapping_network_and_keeps_the_others(tiny_bundle, tmp_path):
     import cv2
 
     from lgan_video.bundle import load_bundle
@@ -103,7 +103,7 @@ def test_replace_mapping_swaps_one_network_and_keeps_the_others(tiny_bundle, tmp
                 cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     out = tmp_path / "new"
-    proc = _run(ROOT / "examples" / "replace_mapping.py", tiny_bundle, run, out, cwd=tmp_path)
+    proc = _run(ROOT / "examples" / "replace_network.py", tiny_bundle, run, out, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     old_meta, new_meta = (json.loads((p / "bundle.json").read_text()) for p in (tiny_bundle, out))
     for name in ("g1", "mapping-seg", "sr"):
@@ -112,3 +112,32 @@ def test_replace_mapping_swaps_one_network_and_keeps_the_others(tiny_bundle, tmp
     assert new_meta["work_size"] == old_meta["work_size"]
     bundle = load_bundle(out)
     assert bundle.map_configs["edge"].channels == bundle.mappings["edge"].cfg.map_channels == 4
+
+
+def test_replace_network_swaps_g1(tiny_bundle, tmp_path):
+    import cv2
+
+    from lgan_video.bundle import load_bundle
+    from lgan_video.synthetic import scene_array
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for i, img in enumerate(scene_array(4, 48, 48, seed=2)):
+        cv2.imwrite(str(data / f"{i}.png"), img[:, :, ::-1])
+    run = tmp_path / "g1"
+    proc = _run("-m", "lgan_video", "train", "g1", data, "--out", run, "--resolution", "32",
+                "--channels", "16", "--batch-size", "2", "--steps", "1", "--workers", "0",
+                "--eval-every", "0", "-q", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "new"
+    proc = _run(ROOT / "examples" / "replace_network.py", tiny_bundle, run, out, "--half",
+                cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"wrote {out}: g1 from {run}"
+    old_meta, new_meta = (json.loads((p / "bundle.json").read_text()) for p in (tiny_bundle, out))
+    assert new_meta["networks"]["g1"]["sha256"] != old_meta["networks"]["g1"]["sha256"]
+    assert new_meta["networks"]["g1"]["config"]["channels"] == 16
+    assert new_meta["provenance"]["g1"]["command"].endswith("-q")  # the run's own command line
+    bundle = load_bundle(out)
+    assert bundle.g1.cfg.resolution == 32 and bundle.modes == ("edge", "seg")
+    assert bundle.mappings["seg"].cfg == load_bundle(tiny_bundle).mappings["seg"].cfg
