@@ -41,6 +41,25 @@ def test_generate_translate_upscale_shapes(pipe):
     assert big.min() >= -1.0 and big.max() <= 1.0
 
 
+
+@pytest.mark.parametrize("mode", ["edge", "seg"])
+def test_paint_frames_in_chunks_matches_the_whole_batch(pipe, mode, monkeypatch):
+    from lgan_video.maps import MapExtractor
+
+    extract = MapExtractor(pipe.bundle.map_configs[mode])
+    maps = np.stack([extract(f) for f in scene_array(5, 40, 24, seed=3)])  # (5, 24, 40)
+    style = pipe.styles([seed_latent(s, 16) for s in range(5)], mode)
+    monkeypatch.setattr("lgan_video.pipeline.CPU_CHUNK_PIXELS", 10**9)
+    assert pipe.chunk_size(5, 24, 40) == 5
+    whole, mid = pipe.paint_frames(maps, style, mode, translations=True)
+    monkeypatch.setattr("lgan_video.pipeline.CPU_CHUNK_PIXELS", 2 * 24 * 40)
+    assert pipe.chunk_size(5, 24, 40) == 2  # chunks of 2, 2 and 1 frames
+    chunked, mid_chunked = pipe.paint_frames(maps, style, mode, translations=True)
+    assert whole.shape == chunked.shape == (5, 48, 80, 3) and mid.shape == (5, 24, 40, 3)
+    assert np.abs(whole.astype(int) - chunked).max() <= 1  # rounding of the uint8 outputs
+    assert np.abs(mid.astype(int) - mid_chunked).max() <= 1
+    assert pipe.chunk_size(5, 1000, 1000) == 1  # never fewer than one frame
+
 def test_translate_pads_odd_sizes_and_crops_back(pipe):
     look = pipe.generate(_z(1))
     maps = torch.rand(1, 1, 23, 17) * 2 - 1
