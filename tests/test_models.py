@@ -175,3 +175,34 @@ def test_network_table_builds_each_kind_from_its_config(kind):
     again.load_state_dict(net.state_dict())  # same config, same tensor names and shapes
     names = ("g1", "sr", "mapping-edge", "mapping", "g2", "sr-x")  # bundle entry names
     assert [kind_of(n) for n in names] == ["g1", "sr", "mapping", None, None, None]
+
+
+def test_antialiased_mapping_renders_shifted_maps_shifted():
+    """A map shifted by one pixel should render shifted; the stride-2 stages alias, so a plain
+    network re-renders it. Same parameters either way (the blur is fixed, not stored)."""
+    from lgan_video.models.mapping import Blur
+    from lgan_video.training.run import config_differences
+
+    maps = (torch.rand(2, 5, 64, 96, generator=torch.Generator().manual_seed(0)) > 0.5) * 2.0 - 1
+    look = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    errors, sizes = {}, {}
+    for antialias in (False, True):
+        torch.manual_seed(0)
+        cfg = MappingConfig(map_channels=5, base_channels=8, n_blocks=2, palette=True,
+                            palette_slots=4, antialias=antialias)
+        net = MappingNetwork(cfg).eval()
+        torch.nn.init.normal_(net.to_rgb[-1].weight, std=0.02)  # palette nets start at zero
+        with torch.no_grad():
+            out = net(maps, look)
+            moved = net(torch.roll(maps, 1, dims=3), look)
+        assert out.shape == (2, 3, 64, 96)
+        shifted_back = torch.roll(out, 1, dims=3)
+        errors[antialias] = (shifted_back - moved)[..., 16:-16, 16:-16].square().mean().item()
+        sizes[antialias] = (count_parameters(net), len(net.state_dict()))
+    assert errors[True] < 0.5 * errors[False], errors
+    assert sizes[True] == sizes[False]
+    assert MappingConfig.from_dict({"map_channels": 5}).antialias is False  # older bundles
+    assert torch.equal(Blur(2)(torch.ones(1, 2, 5, 5)), torch.ones(1, 2, 5, 5))  # sums to 1
+    old = {"task": "mapping", "network": {"style_dim": 64}}  # runs that predate the option
+    assert config_differences(old, {**old, "antialias": False,
+                                    "network": {"style_dim": 64, "antialias": False}}) == []

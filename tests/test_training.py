@@ -395,3 +395,17 @@ def test_mapping_trains_contiguous_on_the_cpu_and_the_others_channels_last():
         assert training_precision(mapping, cpu, name) == dataclasses.replace(base, channels_last=False)
         assert training_precision(sr, cpu, name) == base  # channels_last where the CPU has it
     assert mapping.channels_last(torch.device("cuda")) and sr.channels_last(cpu)
+
+
+def test_mapping_antialias_is_recorded_and_exported(data_dir, tmp_path):
+    from lgan_video.training.export import load_run_network
+
+    out = tmp_path / "aa"
+    result = _train("mapping", str(data_dir), "--out", str(out), "--mode", "edge", "--steps", "1",
+                    *TINY_MAP, *FAST, "--antialias")
+    assert result.exit_code == 0, result.output
+    opts = json.loads((out / "training_options.json").read_text())
+    assert opts["antialias"] is True and opts["network"]["antialias"] is True
+    net, meta = load_run_network(out, "mapping")
+    assert meta["config"]["antialias"] is True and net.cfg.antialias
+    assert type(net.down[0][0]).__name__ == "Blur" and net.up[0].mode == "bilinear"

@@ -167,6 +167,9 @@ def g1(resolution: str, **kw) -> None:
               help="Edge mode: the map also carries this many lightness tones (k-means, as seg "
                    "maps), so renders keep light and dark: line art over flat tones (0: edges "
                    "only, the first default models' maps).")
+@click.option("--antialias/--no-antialias", default=False, show_default=True,
+              help="Blur before each stride-2 stage and upsample bilinearly, so shifted frames "
+                   "render shifted (less flicker on pans).")
 def mapping(**kw) -> None:
     """Train a mapping network: structure maps + appearance -> image.
 

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lgan_video.models.config import JsonConfig
-from lgan_video.models.layers import InstanceNorm, StyleNorm, reflect_conv, sn_conv
+from lgan_video.models.layers import InstanceNorm, ReflectPad, StyleNorm, reflect_conv, sn_conv
 from lgan_video.models.palette import LIGHTNESS_SPACES, paint, slot_palette
 
 
@@ -44,6 +44,11 @@ class MappingConfig(JsonConfig):
         palette_slots: the palette's lightness slots, painted from the last ``palette_slots``
             map channels (edge maps with tones: the tone channels after the edge channel);
             0 = ``map_channels`` (seg maps, and plain edges: one slot, the mean colour).
+        antialias: low-pass before each stride-2 stage (a [1, 2, 1] binomial blur, Zhang 2019,
+            "Making Convolutional Networks Shift-Invariant Again") and bilinear instead of
+            nearest x2 upsampling, so that a frame shifted by a pixel renders shifted rather
+            than re-rendered: the strided stages alias, and on a slow pan each pixel step
+            flickered the texture. No parameters are added (the blur is fixed).
     """
 
     map_channels: int = 1
@@ -59,6 +64,7 @@ class MappingConfig(JsonConfig):
     palette: bool = False
     lightness: str = "lab"
     palette_slots: int = 0
+    antialias: bool = False
 
     def __post_init__(self) -> None:
         for name in ("map_channels", "style_dim", "base_channels", "appearance_size",
@@ -131,20 +137,41 @@ class _StyleBlock(nn.Module):
 
 
 class _UpStage(nn.Module):
-    """Nearest x2, reflect-padded 3x3 conv, style-modulated IN, ReLU (no checkerboards)."""
+    """Nearest (or, ``smooth``, bilinear) x2, reflect-padded 3x3 conv, style-modulated IN, ReLU
+    (no checkerboards)."""
 
-    def __init__(self, c_in: int, c_out: int, style_dim: int) -> None:
+    def __init__(self, c_in: int, c_out: int, style_dim: int, smooth: bool = False) -> None:
         super().__init__()
         self.conv = reflect_conv(c_in, c_out, 3)
         self.norm = StyleNorm(c_out, style_dim)
+        self.mode = "bilinear" if smooth else "nearest"
 
     def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
-        x = F.interpolate(x, scale_factor=2.0, mode="nearest")
+        x = F.interpolate(x, scale_factor=2.0, mode=self.mode)
         return F.relu(self.norm(self.conv(x), style))
 
 
-def _down_stage(c_in: int, c_out: int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, 2, 1), InstanceNorm(), nn.ReLU(True))
+class Blur(nn.Module):
+    """Fixed 3x3 binomial low-pass (``[1, 2, 1] / 4`` in each direction), per channel, reflect
+    padded; the antialiasing filter of a stride-2 stage. Its kernel is a non-persistent buffer,
+    so weights files are unchanged. Shapes: ``(B, C, H, W) -> (B, C, H, W)``."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        taps = torch.tensor([1.0, 2.0, 1.0]) / 4
+        kernel = (taps[:, None] * taps[None, :]).expand(channels, 1, 3, 3).contiguous()
+        self.register_buffer("kernel", kernel, persistent=False)
+        self.pad = ReflectPad(1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(self.pad(x), self.kernel.to(x.dtype), groups=x.shape[1])
+
+
+def _down_stage(c_in: int, c_out: int, antialias: bool = False) -> nn.Sequential:
+    conv = nn.Conv2d(c_in, c_out, 3, 2, 1)
+    if antialias:  # blur then subsample (the stride-2 conv): blur and conv commute
+        return nn.Sequential(Blur(c_in), conv, InstanceNorm(), nn.ReLU(True))
+    return nn.Sequential(conv, InstanceNorm(), nn.ReLU(True))
 
 
 class MappingNetwork(nn.Module):
@@ -164,11 +191,13 @@ class MappingNetwork(nn.Module):
         self.stem = nn.Sequential(
             reflect_conv(cfg.map_channels + 3 * cfg.palette, c, 7), InstanceNorm(), nn.ReLU(True)
         )
-        self.down = nn.Sequential(*[_down_stage(c * 2**i, c * 2 ** (i + 1)) for i in range(cfg.n_down)])
+        self.down = nn.Sequential(*[_down_stage(c * 2**i, c * 2 ** (i + 1), cfg.antialias)
+                                    for i in range(cfg.n_down)])
         bottleneck = c * 2**cfg.n_down
         self.blocks = nn.ModuleList([_StyleBlock(bottleneck, s) for _ in range(cfg.n_blocks)])
         self.up = nn.ModuleList(
-            [_UpStage(c * 2 ** (i + 1), c * 2**i, s) for i in reversed(range(cfg.n_down))]
+            [_UpStage(c * 2 ** (i + 1), c * 2**i, s, cfg.antialias)
+             for i in reversed(range(cfg.n_down))]
         )
         self.to_rgb = reflect_conv(c, 3, 7)
         if cfg.palette:  # start as the painted map itself

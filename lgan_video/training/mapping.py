@@ -67,6 +67,7 @@ class MappingOptions:
     palette: bool = True
     canny_percentile: float = 85.0
     edge_tones: int = 4
+    antialias: bool = False
 
     def map_config(self):
         from lgan_video.maps import MapConfig
@@ -87,7 +88,8 @@ class MappingOptions:
                                 appearance_size=self.appearance_size,
                                 d_channels=self.base_channels, recovery_channels=self.base_channels,
                                 d_scales=self.d_scales, palette=self.palette,
-                                lightness=map_cfg.color_space, palette_slots=map_cfg.tones)
+                                lightness=map_cfg.color_space, palette_slots=map_cfg.tones,
+                                antialias=self.antialias)
             parse_policy(self.augment)
             if self.zoom < 1:
                 raise ValueError(f"zoom must be >= 1, got {self.zoom}")

@@ -26,7 +26,8 @@ MUTABLE_KEYS = frozenset({
 ANY = object()
 ADDED_KEYS = {"palette": False, "network.palette": False, "network.lightness": "lab",
               "canny_percentile": ANY, "map.canny_percentile": 0.0, "clean": 0.0,
-              "edge_tones": 0, "map.edge_tones": 0, "network.palette_slots": 0}
+              "edge_tones": 0, "map.edge_tones": 0, "network.palette_slots": 0,
+              "antialias": False, "network.antialias": False}
 
 
 def read_options(run_dir: Path) -> dict[str, Any] | None:
