@@ -1,12 +1,19 @@
 """How far a model's render is from shift-equivariant: where flicker on slow pans comes from.
 
-Takes one frame of CLIP at the model's working size, shifts it by s pixels (np.roll along x), renders
-the original and each shifted copy (no stabilization, no map temporal state, one look per seed), and
-prints the mean squared difference in [0, 1] RGB between the render of the shifted frame and the
-render shifted by s x the SR scale, over the interior (``--margin`` output pixels from the borders
-and from the wrapped seam left out). An equivariant model scores about 0 for every s; a network
-whose strided downsampling aliases scores high except for multiples of its total stride. Compare
-with the warping errors of ``eval temporal`` (the same units).
+Takes one frame of CLIP at the model's working size and pans over it: window ``x0`` is the frame
+without its last ``max(shifts)`` columns starting at column ``x0``, so window s shows the content of
+window 0 moved s pixels to the left, as a camera pan would. Renders window 0 and each window s (no
+stabilization, no map temporal state, one look per seed) and prints the mean squared difference in
+[0, 1] RGB between render s and render 0 moved by s x the SR scale, over the interior (``--margin``
+output pixels from the borders left out). An equivariant model scores about 0 for every s; a
+network whose strided downsampling aliases scores higher for shifts that are not multiples of its
+total stride (8 for the mapping networks) than for those that are. What remains at multiples of
+the stride comes from everything else: the content entering at one border and leaving at the
+other reaches the interior through the network's receptive field and instance norms, and the
+structure maps' global thresholds and tones move with it. Compare with the warping errors of
+``eval temporal`` (the same units). (A first version shifted with ``np.roll``, which puts the
+frame's other border at the seam: for v3's networks, whose receptive field spans the frame, that
+dominated every shift alike.)
 
 Usage: python benchmarks/temporal_shift.py CLIP [--frame 5] [--seeds 0 37] [--shifts 1 2 4 8]
        [--mode edge] [--margin 16]
@@ -56,12 +63,13 @@ def main() -> None:
             out = next(pipe.render([f], args.mode, z, work_size=work, stabilize=0.0))
             return out.astype(np.float32) / 255.0
 
-        base = render(frame)
-        scale = base.shape[1] // frame.shape[1]
+        width = frame.shape[1] - max(args.shifts)
+        base = render(frame[:, :width])
+        scale = base.shape[1] // width
         for s in args.shifts:
-            moved = render(np.roll(frame, s, axis=1))
+            moved = render(frame[:, s:s + width])  # moved[x] shows base[x + s]
             k, m = s * scale, args.margin
-            diff = moved[m:-m, k + m:-m] - base[m:-m, m:-m - k]
+            diff = moved[m:-m, m:-m - k] - base[m:-m, m + k:-m]
             print(f"| {seed} | {s} | {float(np.mean(diff ** 2)):.5f} |", flush=True)
 
 
