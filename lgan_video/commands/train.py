@@ -168,8 +168,9 @@ def g1(resolution: str, **kw) -> None:
                    "maps), so renders keep light and dark: line art over flat tones (0: edges "
                    "only, the first default models' maps).")
 @click.option("--antialias/--no-antialias", default=False, show_default=True,
-              help="Blur before each stride-2 stage and upsample bilinearly, so shifted frames "
-                   "render shifted (less flicker on pans).")
+              help="Blur before each stride-2 stage and upsample bilinearly (Zhang 2019), so "
+                   "strided stages alias less; no gain measured on this project's clips "
+                   "(docs/ABLATION.md, round 5).")
 def mapping(**kw) -> None:
     """Train a mapping network: structure maps + appearance -> image.
 
