@@ -86,16 +86,22 @@ def test_speed_benchmark_writes_every_figure(tiny_bundle, tmp_path):
     assert {n["network"]: n["batch"] for n in fp32["networks"]}["sr"] == 2  # the chunk: whole batch here
 
 
-def test_replace_network_swaps_a_mapping_network_and_keeps_the_others(tiny_bundle, tmp_path):
+def _pictures(folder: Path, seed: int) -> Path:
+    """Four 48x48 clip-art PNGs in ``folder``: a training set for one-step runs."""
     import cv2
 
-    from lgan_video.bundle import load_bundle
     from lgan_video.synthetic import scene_array
 
-    data = tmp_path / "data"
-    data.mkdir()
-    for i, img in enumerate(scene_array(4, 48, 48, seed=1)):
-        cv2.imwrite(str(data / f"{i}.png"), img[:, :, ::-1])
+    folder.mkdir()
+    for i, img in enumerate(scene_array(4, 48, 48, seed=seed)):
+        cv2.imwrite(str(folder / f"{i}.png"), img[:, :, ::-1])
+    return folder
+
+
+def test_replace_network_swaps_a_mapping_network_and_keeps_the_others(tiny_bundle, tmp_path):
+    from lgan_video.bundle import load_bundle
+
+    data = _pictures(tmp_path / "data", seed=1)
     run = tmp_path / "run"
     proc = _run("-m", "lgan_video", "train", "mapping", data, "--out", run, "--mode", "edge",
                 "--edge-tones", "3", "--size", "32", "--d-scales", "1", "--base-channels", "4", "--n-blocks", "0",
@@ -115,15 +121,9 @@ def test_replace_network_swaps_a_mapping_network_and_keeps_the_others(tiny_bundl
 
 
 def test_replace_network_swaps_g1(tiny_bundle, tmp_path):
-    import cv2
-
     from lgan_video.bundle import load_bundle
-    from lgan_video.synthetic import scene_array
 
-    data = tmp_path / "data"
-    data.mkdir()
-    for i, img in enumerate(scene_array(4, 48, 48, seed=2)):
-        cv2.imwrite(str(data / f"{i}.png"), img[:, :, ::-1])
+    data = _pictures(tmp_path / "data", seed=2)
     run = tmp_path / "g1"
     proc = _run("-m", "lgan_video", "train", "g1", data, "--out", run, "--resolution", "32",
                 "--channels", "16", "--batch-size", "2", "--steps", "1", "--workers", "0",
