@@ -64,13 +64,7 @@ class InstanceNorm(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dtype != torch.float32:
-            import os
-            if not os.environ.get("LGAN_IN16"):
-                return F.instance_norm(x, eps=self.eps)
-            n = x.shape[2] * x.shape[3]
-            d = x - x.mean(dim=(2, 3), keepdim=True, dtype=torch.float32).to(x.dtype)
-            sq = torch.linalg.vector_norm(d, dim=(2, 3), keepdim=True, dtype=torch.float32)
-            return d * torch.rsqrt(sq.square() / n + self.eps).to(x.dtype)
+            return F.instance_norm(x, eps=self.eps)
         d = x - x.mean(dim=(2, 3), keepdim=True)
         return d * torch.rsqrt(d.square().mean(dim=(2, 3), keepdim=True) + self.eps)
 
