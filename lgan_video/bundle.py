@@ -169,9 +169,14 @@ def bundle_map_config(path: str | Path, mode: str):
     nets = _read_meta(path)["networks"]
     name = f"mapping-{mode}"
     if name not in nets:
-        modes = [n.removeprefix("mapping-") for n in nets if n.startswith("mapping-")]
-        raise LganError(f"bundle {path} has no {mode!r} mapping network (it has: {', '.join(modes)})")
+        raise missing_mode(path, mode, [n.removeprefix("mapping-") for n in nets
+                                        if n.startswith("mapping-")])
     return _map_config(path, name, nets[name])
+
+
+def missing_mode(path: str | Path, mode: str, modes) -> LganError:
+    """The one-line error for a map ``mode`` the bundle at ``path`` has no network for."""
+    return LganError(f"bundle {path} has no {mode!r} mapping network (it has: {', '.join(modes)})")
 
 
 def _read_meta(path: Path) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from lgan_video.bundle import Bundle, load_bundle, resolve_model
+from lgan_video.bundle import Bundle, load_bundle, missing_mode, resolve_model
 from lgan_video.devices import Precision, pick_device, resolve_precision
 from lgan_video.errors import LganError
 from lgan_video.imageops import to_uint8
@@ -118,8 +118,7 @@ class Pipeline:
     def mapping(self, mode: str):
         """The mapping network for ``mode``; LganError naming the modes the bundle has."""
         if mode not in self.bundle.mappings:
-            raise LganError(f"bundle {self.bundle.path} has no {mode!r} mapping network "
-                            f"(it has: {', '.join(self.modes)})")
+            raise missing_mode(self.bundle.path, mode, self.modes)
         return self.bundle.mappings[mode]
 
     @torch.inference_mode()
